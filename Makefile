@@ -1,0 +1,61 @@
+# The two commands of the README: `make run` (demo on SQLite) and `make test` (the whole suite
+# on PostgreSQL). Both install what is missing first, so a fresh machine works.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PORT ?= 8000
+UV_BIN := $(shell command -v uv 2>/dev/null && uv --version >/dev/null 2>&1 && echo ok)
+UV := $(if $(filter %ok,$(UV_BIN)),uv,.tools/bin/uv)
+PY := .venv/bin/python
+MANAGE := $(PY) manage.py
+export DATABASE_URL_TEST ?= postgres://postgres@127.0.0.1:5432/oegd
+
+help:
+	@echo "make run    – set up and start the demo at http://127.0.0.1:$(PORT) (SQLite, demo data)"
+	@echo "make test   – lint and run the whole test suite on PostgreSQL"
+	@echo "make bench  – load benchmark against the production server setup"
+
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv
+
+.venv/.synced: pyproject.toml uv.lock | $(if $(filter uv,$(UV)),,.tools/bin/uv)
+	$(UV) sync --frozen
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: .venv/.synced node_modules/.installed
+
+# Debian's Chromium for the browser tests (Playwright cannot download browsers here).
+browser:
+	@command -v chromium >/dev/null || { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || { echo "chromium could not be installed"; [ "$$CI" != "true" ] || exit 1; }; }
+
+compilemessages: .venv/.synced
+	cd src/oegd && ../../$(MANAGE) compilemessages --ignore=.venv -v 0
+
+run: install compilemessages
+	$(MANAGE) migrate --noinput -v 0
+	$(MANAGE) collectstatic --noinput -v 0
+	$(MANAGE) load_demo
+	@echo "Starting web server, task worker and scheduler on http://127.0.0.1:$(PORT) (Ctrl+C stops all)"
+	@trap 'kill 0' EXIT INT TERM; \
+	  $(MANAGE) db_worker --queue-name default & \
+	  $(MANAGE) run_scheduler & \
+	  $(MANAGE) runserver --noreload 127.0.0.1:$(PORT)
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check src benchmarks
+	.venv/bin/mypy
+	$(MANAGE) makemigrations --check --dry-run -v 1
+
+test: install browser compilemessages lint
+	OEGD_TESTING=1 DATABASE_URL=$(DATABASE_URL_TEST) .venv/bin/pytest -n 2 --dist loadfile -q
+
+bench: install
+	$(PY) benchmarks/run_http_bench.py
+
+.PHONY: help install browser compilemessages run lint test bench

@@ -1,0 +1,107 @@
+"""The append-only audit log: one hash-chained event per read or write of personal data.
+
+Every service and selector that touches personal data calls ``record``. The chain makes any
+later change visible (``verify_chain``); on PostgreSQL a trigger refuses UPDATE and DELETE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from oegd.core.models import AuditEvent, Office, User
+
+GENESIS = "0" * 64
+_CHAIN_LOCK_ID = 7_420_011  # PostgreSQL advisory lock that serialises appends to the chain
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """An actor that is not a person: the platform itself, a scheduled job, an import."""
+
+    label: str
+
+
+def _actor_fields(actor: Any) -> tuple[Any, str]:
+    from oegd.core.models import ApiClient, User
+
+    if isinstance(actor, User):
+        return actor, actor.email
+    if isinstance(actor, ApiClient):
+        return None, f"api-client:{actor.pk}:{actor.name}"
+    if isinstance(actor, SystemActor):
+        return None, f"system:{actor.label}"
+    return None, "anonymous"
+
+
+def _digest(prev_hash: str, fields: dict[str, Any]) -> str:
+    canonical = "|".join(str(fields[key]) for key in sorted(fields))
+    return hashlib.sha256(f"{prev_hash}|{canonical}".encode()).hexdigest()
+
+
+def _hashed_fields(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "at": event.at.isoformat(),
+        "actor": event.actor_id or "",
+        "actor_label": event.actor_label,
+        "office": event.office_id or "",
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "subject": event.subject_id or "",
+        "purpose": event.purpose,
+    }
+
+
+def record(
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    *,
+    office: Office | None = None,
+    subject: User | None = None,
+    purpose: str = "",
+) -> AuditEvent:
+    """Append one audit event. Call it inside the transaction of the write it records."""
+    from oegd.core.models import AuditEvent, Office
+
+    user, label = _actor_fields(actor)
+    if office is None and obj is not None:
+        office = obj if isinstance(obj, Office) else getattr(obj, "office", None)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
+        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+        event = AuditEvent(
+            at=timezone.now(),
+            actor=user,
+            actor_label=label[:200],
+            office=office,
+            action=action,
+            object_type=obj._meta.label_lower if obj is not None else "",
+            object_id=str(obj.pk) if obj is not None else "",
+            subject=subject,
+            purpose=purpose[:300],
+            prev_hash=last or GENESIS,
+        )
+        event.hash = _digest(event.prev_hash, _hashed_fields(event))
+        event.save(force_insert=True)
+    return event
+
+
+def verify_chain() -> int | None:
+    """Check the whole chain; return the id of the first broken event, or None if intact."""
+    from oegd.core.models import AuditEvent
+
+    prev = GENESIS
+    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+        if event.prev_hash != prev or event.hash != _digest(prev, _hashed_fields(event)):
+            return event.pk
+        prev = event.hash
+    return None

@@ -1,0 +1,38 @@
+"""On PostgreSQL the database itself refuses UPDATE, DELETE and TRUNCATE of audit rows."""
+
+from django.db import migrations
+
+FORWARD = """
+CREATE OR REPLACE FUNCTION oegd_audit_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'audit events are append-only (% refused)', TG_OP USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER core_auditevent_append_only
+    BEFORE UPDATE OR DELETE ON core_auditevent
+    FOR EACH ROW EXECUTE FUNCTION oegd_audit_append_only();
+CREATE TRIGGER core_auditevent_no_truncate
+    BEFORE TRUNCATE ON core_auditevent
+    FOR EACH STATEMENT EXECUTE FUNCTION oegd_audit_append_only();
+"""
+
+BACKWARD = """
+DROP TRIGGER IF EXISTS core_auditevent_no_truncate ON core_auditevent;
+DROP TRIGGER IF EXISTS core_auditevent_append_only ON core_auditevent;
+DROP FUNCTION IF EXISTS oegd_audit_append_only();
+"""
+
+
+def forward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(FORWARD, params=None)
+
+
+def backward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(BACKWARD, params=None)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("core", "0001_initial")]
+    operations = [migrations.RunPython(forward, backward)]

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from oegd.portal import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("services/", views.services, name="services"),
+    path("status/", views.status, name="status"),
+    path("appointments/", views.appointments, name="appointments"),
+    path("messages/", views.messages_entry, name="messages"),
+    path("info/", views.info, name="info"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("accessibility/", views.accessibility, name="accessibility"),
+    path("my/", views.my_area, name="my_area"),
+]

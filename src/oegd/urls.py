@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from oegd.api import api
+from oegd.interop import urls as fhir_urls
+
+admin.site.site_header = "ÖGD – Betrieb"
+
+urlpatterns = [
+    path("", include("oegd.core.urls")),
+    path("", include("oegd.portal.urls")),
+    path("", include("oegd.directory.urls")),
+    path("api/v1/", api.urls),
+    path("fhir/", include(fhir_urls)),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "oegd.portal.views.bad_request"
+handler403 = "oegd.portal.views.permission_denied"
+handler404 = "oegd.portal.views.page_not_found"
+handler500 = "oegd.portal.views.server_error"
