@@ -42,7 +42,7 @@ run: install compilemessages
 	$(MANAGE) load_demo
 	@echo "Starting web server, task worker and scheduler on http://127.0.0.1:$(PORT) (Ctrl+C stops all)"
 	@trap 'kill 0' EXIT INT TERM; \
-	  $(MANAGE) db_worker --queue-name default & \
+	  $(MANAGE) worker & \
 	  $(MANAGE) run_scheduler & \
 	  $(MANAGE) runserver --noreload 127.0.0.1:$(PORT)
 

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "oegd.directory",
     "oegd.portal",
     "oegd.interop",
+    "oegd.demo",
 ]
 
 MIDDLEWARE = [

@@ -106,7 +106,7 @@ def staff_required(permission: str) -> Callable[[Callable[..., HttpResponse]], C
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated or request.user.kind != User.Kind.STAFF:
-                return redirect_to_login(request.get_full_path(), "core:staff_login")
+                return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
             if not staff_is_verified(request):
                 return redirect("core:login_verify")
             if not has_permission(request.user, getattr(request, "office", None), permission):

@@ -9,7 +9,7 @@ register = template.Library()
 def kern_widget(field: BoundField) -> SafeString:
     """Render a widget with KERN classes and its hint and error tied to it for screen readers."""
     widget = field.field.widget
-    css = "kern-form-input__select" if widget.input_type == "select" else "kern-form-input__input"
+    css = "kern-form-input__select" if getattr(widget, "input_type", "") == "select" else "kern-form-input__input"
     if field.errors:
         css += " " + css + "--error"
     described = []
