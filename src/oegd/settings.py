@@ -320,5 +320,6 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
+        "authlib": {"level": "INFO"},  # its DEBUG output holds PKCE verifiers
     },
 }

@@ -59,7 +59,8 @@ def staff_is_verified(request: HttpRequest) -> bool:
     user = request.user
     if not user.is_authenticated or user.kind != User.Kind.STAFF:
         return False
-    return bool(request.session.get("oegd_sso")) or user.is_verified()
+    is_verified = getattr(user, "is_verified", None)  # set by django-otp's middleware
+    return bool(request.session.get("oegd_sso")) or bool(is_verified and is_verified())
 
 
 def _stamp(view: Callable[..., Any], rule: str) -> Callable[..., Any]:
@@ -96,6 +97,18 @@ def citizen_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
         return view(request, *args, **kwargs)
 
     return _stamp(wrapper, "citizen")
+
+
+def portal_user_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A logged-in citizen or user of an institution (school, day-care centre, lab, ...)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated or request.user.kind not in (User.Kind.CITIZEN, User.Kind.INSTITUTION):
+            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+        return view(request, *args, **kwargs)
+
+    return _stamp(wrapper, "portal-user")
 
 
 def staff_required(permission: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:

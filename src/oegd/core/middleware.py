@@ -74,12 +74,13 @@ class ActiveOfficeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.office = None
+        request.office = None  # type: ignore[attr-defined]
         user = request.user
         if user.is_authenticated and user.kind == user.Kind.STAFF:
             offices = user.offices()
             chosen = request.session.get("oegd_office")
-            request.office = (offices.filter(pk=chosen).first() if chosen else None) or offices.first()
+            office = (offices.filter(pk=chosen).first() if chosen else None) or offices.first()
+            request.office = office  # type: ignore[attr-defined]
         return self.get_response(request)
 
 

@@ -173,3 +173,67 @@ def authenticate_api_token(token: str) -> ApiClient | None:
     if client.last_used_at is None or (now - client.last_used_at).total_seconds() > 60:
         ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
     return client
+
+
+# --- OpenID Connect (state eID) ---------------------------------------------------------------
+
+
+def sign_in_citizen_with_oidc(
+    *, provider: str, subject: str, email: str, email_verified: bool, full_name: str, language: str
+) -> tuple[User, bool]:
+    """The citizen behind an eID identity; returns ``(user, created)``.
+
+    Found by the linked subject first; else an existing citizen account with the same address is
+    linked, but only if the provider verified the address; else a citizen account is created.
+    A staff or institution account is never returned: the refusal is a ``DomainError``.
+    """
+    refused = DomainError(
+        _("You cannot log in with this identity. Please log in with your e-mail address and password.")
+    )
+    email = email.strip().lower()
+    with transaction.atomic():
+        profile = (
+            CitizenProfile.objects.select_related("user")
+            .select_for_update()
+            .filter(oidc_provider=provider, oidc_subject=subject)
+            .first()
+        )
+        if profile is not None:
+            if profile.user.kind != User.Kind.CITIZEN or not profile.user.is_active:
+                raise refused
+            return profile.user, False
+
+        existing = User.objects.select_for_update().filter(email__iexact=email).first() if email else None
+        if existing is not None:
+            if not email_verified or existing.kind != User.Kind.CITIZEN or not existing.is_active:
+                raise refused
+            profile, _created = CitizenProfile.objects.select_for_update().get_or_create(user=existing)
+            if profile.oidc_subject:  # linked to another identity already
+                raise refused
+            profile.oidc_provider, profile.oidc_subject = provider, subject
+            profile.save(update_fields=["oidc_provider", "oidc_subject"])
+            if existing.email_verified_at is None:
+                existing.email_verified_at = timezone.now()
+                existing.save(update_fields=["email_verified_at"])
+            audit.record(existing, "citizen.link_oidc", profile, subject=existing, purpose=provider)
+            return existing, False
+
+        if not email:
+            raise DomainError(_("The login service did not tell us your e-mail address, so we cannot open an account."))
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    email,
+                    None,  # no password: this person logs in through the provider
+                    full_name=full_name.strip()[:200],
+                    kind=User.Kind.CITIZEN,
+                    language=language,
+                    email_verified_at=timezone.now() if email_verified else None,
+                )
+                CitizenProfile.objects.create(user=user, oidc_provider=provider, oidc_subject=subject)
+        except IntegrityError as exc:  # a concurrent login of the same identity or address won
+            raise refused from exc
+        audit.record(user, "citizen.register", user, subject=user, purpose=provider)
+        if not email_verified:
+            transaction.on_commit(lambda: send_verification_email(user))
+    return user, True

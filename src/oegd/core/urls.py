@@ -1,8 +1,7 @@
 from django.urls import path
-from django.views.i18n import set_language
 
 from oegd.core import views
-from oegd.core.access import public
+from oegd.core.oidc import oidc_callback, oidc_login
 
 app_name = "core"
 
@@ -10,10 +9,12 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("login/verify/", views.login_verify, name="login_verify"),
     path("logout/", views.logout_view, name="logout"),
+    path("oidc/<str:provider>/login/", oidc_login, name="oidc_login"),
+    path("oidc/<str:provider>/callback/", oidc_callback, name="oidc_callback"),
     path("register/", views.register, name="register"),
     path("register/done/", views.register_done, name="register_done"),
     path("register/verify/<str:token>/", views.verify_email, name="verify_email"),
-    path("i18n/language/", public(set_language), name="set_language"),
+    path("i18n/language/", views.switch_language, name="set_language"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("staff/", views.staff_home, name="staff_home"),

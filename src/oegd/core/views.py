@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.i18n import set_language
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -184,6 +185,18 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "core/verify_email.html", {"error": exc.message}, status=400)
     messages.success(request, _("Thank you. Your e-mail address is confirmed; you can log in now."))
     return redirect("core:login")
+
+
+@public
+@require_POST
+def switch_language(request: HttpRequest) -> HttpResponse:
+    """The language switcher: Django's set_language, and the account remembers the choice
+    so e-mails and letters go out in it."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        services.set_preferred_language(user=request.user, language=language)
+    return response
 
 
 @public

@@ -53,14 +53,17 @@ def capability_statement() -> CapabilityStatement:
             {"name": op, "definition": f"{settings.SITE_URL}/fhir/OperationDefinition/{op}"}
             for op in _system_operations
         ]
-    return CapabilityStatement(
-        status="active",
-        kind="instance",
-        date=timezone.now().date().isoformat(),
-        publisher=f"ÖGD platform {settings.STATE_NAME}",
-        fhirVersion="4.0.1",
-        format=["application/fhir+json", "json"],
-        implementation={"description": "ÖGD platform FHIR R4 facade", "url": f"{settings.SITE_URL}/fhir"},
-        software={"name": "oegd", "version": "0.1.0"},
-        rest=[rest],
+    return CapabilityStatement.model_validate(
+        {
+            "resourceType": "CapabilityStatement",
+            "status": "active",
+            "kind": "instance",
+            "date": timezone.now().date().isoformat(),
+            "publisher": f"ÖGD platform {settings.STATE_NAME}",
+            "fhirVersion": "4.0.1",
+            "format": ["application/fhir+json", "json"],
+            "implementation": {"description": "ÖGD platform FHIR R4 facade", "url": f"{settings.SITE_URL}/fhir"},
+            "software": {"name": "oegd", "version": "0.1.0"},
+            "rest": [rest],
+        }
     )

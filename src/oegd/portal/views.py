@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from oegd.core import selectors as core_selectors
 from oegd.core import services as core_services
-from oegd.core.access import citizen_required, public
+from oegd.core.access import portal_user_required, public
 from oegd.core.forms import ProfileForm
 from oegd.core.problems import operation_outcome, problem_response
 
@@ -54,8 +54,10 @@ def accessibility(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/accessibility.html")
 
 
-@citizen_required
+@portal_user_required
 def my_area(request: HttpRequest) -> HttpResponse:
+    if request.user.kind == request.user.Kind.INSTITUTION:
+        return render(request, "portal/my_institution.html", {"institutions": request.user.institutions.all()})
     profile = getattr(request.user, "citizen_profile", None)
     initial = (
         {"postal_code": profile.postal_code, "place": profile.place, "accessibility_needs": profile.accessibility_needs}

@@ -212,3 +212,12 @@ def test_login_without_csrf_token_is_refused(cast):
     )
     assert response.status_code == 403
     assert "The form has expired" in _text(response)
+
+
+def test_language_switch_is_remembered_for_the_account(client, cast):
+    client.force_login(cast.citizen)
+    response = client.post("/i18n/language/", {"language": "uk", "next": "/my/"})
+    assert response.status_code == 302 and response["Location"] == "/my/"
+    cast.citizen.refresh_from_db()
+    assert cast.citizen.language == "uk"
+    assert '<html lang="uk" dir="ltr">' in client.get("/my/").content.decode()

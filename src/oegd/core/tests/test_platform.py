@@ -150,3 +150,16 @@ def test_scheduler_enqueues_each_job_once_per_interval():
     assert enqueue_due_jobs() == []
     with time_machine.travel(timezone.now() + timedelta(hours=1, minutes=1)):
         assert enqueue_due_jobs() == ["clear_expired_sessions"]
+
+
+@pytest.mark.django_db
+def test_scripts_carry_the_per_response_csp_nonce(client):
+    import re
+
+    first, second = client.get("/"), client.get("/")
+    nonces = []
+    for response in (first, second):
+        nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
+        assert f'nonce="{nonce}"' in response.content.decode()
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1]
