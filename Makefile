@@ -55,7 +55,7 @@ lint: install
 test: install browser compilemessages lint
 	OEGD_TESTING=1 DATABASE_URL=$(DATABASE_URL_TEST) .venv/bin/pytest -n 2 --dist loadfile -q
 
-bench: install
+bench: install compilemessages
 	$(PY) benchmarks/run_http_bench.py
 
 .PHONY: help install browser compilemessages run lint test bench
