@@ -68,8 +68,13 @@ USERS = [
     DemoUser("aerztin@musterstadt.example", "Dr. Petra Praxis", User.Kind.STAFF, "musterstadt", Role.PHYSICIAN),
     DemoUser("fachkraft@musterstadt.example", "Sven Sozial", User.Kind.STAFF, "musterstadt", Role.SPECIALIST),
     DemoUser("sachbearbeitung@musterstadt.example", "Carla Clerk", User.Kind.STAFF, "musterstadt", Role.CLERK),
-    DemoUser("datenschutz@musterstadt.example", "Dieter Datenschutz", User.Kind.STAFF, "musterstadt",
-             Role.DATA_PROTECTION_OFFICER),
+    DemoUser(
+        "datenschutz@musterstadt.example",
+        "Dieter Datenschutz",
+        User.Kind.STAFF,
+        "musterstadt",
+        Role.DATA_PROTECTION_OFFICER,
+    ),
     DemoUser("auswertung@musterstadt.example", "Rita Report", User.Kind.STAFF, "musterstadt", Role.REPORTING_ANALYST),
     DemoUser("admin@beispielkreis.example", "Bernd Beispiel", User.Kind.STAFF, "beispielkreis", Role.OFFICE_ADMIN),
     DemoUser("buerger@example.org", "Mia Muster", User.Kind.CITIZEN),
@@ -93,7 +98,9 @@ def load_demo() -> str:
     for spec in OFFICES:
         office, _ = Office.objects.update_or_create(
             slug=spec["slug"],
-            defaults={key: spec[key] for key in ("name", "rki_code", "street", "postal_code", "place", "email", "phone")},
+            defaults={
+                key: spec[key] for key in ("name", "rki_code", "street", "postal_code", "place", "email", "phone")
+            },
         )
         offices[office.slug] = office
         for department in spec["departments"]:
@@ -138,8 +145,13 @@ def load_demo() -> str:
             school, _ = Institution.objects.get_or_create(
                 office=offices["musterstadt"],
                 name="Grundschule am Park",
-                defaults={"kind": Institution.Kind.SCHOOL, "street": "Parkweg 3", "postal_code": "12341",
-                          "place": "Musterstadt", "email": person.email},
+                defaults={
+                    "kind": Institution.Kind.SCHOOL,
+                    "street": "Parkweg 3",
+                    "postal_code": "12341",
+                    "place": "Musterstadt",
+                    "email": person.email,
+                },
             )
             school.members.add(user)
     # The second office's admin also works for the first one (office switcher).

@@ -30,8 +30,12 @@ PRODUCTION_ENV = {
 def _manage(*args, env):
     base = {k: v for k, v in os.environ.items() if not k.startswith(("OEGD_", "SECRET_KEY", "DEBUG"))}
     return subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args], env={**base, **env}, capture_output=True, text=True,
-        timeout=120, check=False,
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -125,9 +129,12 @@ def test_redis_task_backend_runs_enqueued_work():
     )
     base = {k: v for k, v in os.environ.items() if k not in ("TASK_BACKEND",)}
     enq = subprocess.run(
-        [sys.executable, "-c", script], env={**base, **env, "DJANGO_SETTINGS_MODULE": "oegd.settings",
-                                            "PYTHONPATH": str(ROOT / "src")},
-        capture_output=True, text=True, check=True, timeout=60,
+        [sys.executable, "-c", script],
+        env={**base, **env, "DJANGO_SETTINGS_MODULE": "oegd.settings", "PYTHONPATH": str(ROOT / "src")},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     job_id = enq.stdout.strip().splitlines()[-1]
     work = _manage("worker", "--burst", env={**env, "OEGD_TESTING": "1"})

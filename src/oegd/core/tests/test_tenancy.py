@@ -76,7 +76,9 @@ def test_institution_user_sees_their_institution(client, cast):
         office=cast.office_a, kind=Institution.Kind.SCHOOL, name="Grundschule am Park", postal_code="12341"
     )
     school.members.add(cast.institution_user)
-    response = client.post("/login/", {"email": cast.institution_user.email, "password": "correct horse battery staple"})
+    response = client.post(
+        "/login/", {"email": cast.institution_user.email, "password": "correct horse battery staple"}
+    )
     assert response["Location"] == "/my/"
     page = client.get("/my/").content.decode()
     assert "Grundschule am Park" in page and cast.office_a.name in page

@@ -20,8 +20,10 @@ class Command(BaseCommand):
             role = f"{person.role.label} – {person.office}" if person.role else person.kind.label
             out(f"  {person.email:<42} {role}")
             if person.role:
-                out(f"  {'':<42} TOTP key {totp_secret_base32(person.email)}"
-                    f"  (current code: manage.py demo_totp {person.email})")
+                out(
+                    f"  {'':<42} TOTP key {totp_secret_base32(person.email)}"
+                    f"  (current code: manage.py demo_totp {person.email})"
+                )
         out("")
         out(f"Staff log in at /login/ then /staff/; API token (all scopes, shown once): {token}")
         out("")
