@@ -34,7 +34,7 @@ browser:
 	@command -v chromium >/dev/null || { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || { echo "chromium could not be installed"; [ "$$CI" != "true" ] || exit 1; }; }
 
 compilemessages: .venv/.synced
-	cd src/oegd && ../../$(MANAGE) compilemessages --ignore=.venv -v 0
+	cd src/oegd && ../../$(PY) ../../manage.py compilemessages -v 0
 
 run: install compilemessages
 	$(MANAGE) migrate --noinput -v 0

@@ -44,10 +44,12 @@ class ResponsibilityEntry(models.Model):
         POSTAL_CODE = "postal_code", _("Postal code")
         PLACE = "place", _("Place or district")
 
-    authority = models.ForeignKey(HealthAuthority, on_delete=models.CASCADE, related_name="entries")
+    # Indexed by the unique constraint (authority first) and by (kind, normalized): the lookups
+    # routing needs. No more indexes: they slow the bulk import of ~64,000 entries.
+    authority = models.ForeignKey(HealthAuthority, on_delete=models.CASCADE, related_name="entries", db_index=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     value = models.CharField(max_length=200)
-    normalized = models.CharField(max_length=200, db_index=True)
+    normalized = models.CharField(max_length=200)  # normalize_text(value): the form routing compares
 
     class Meta:
         constraints = [

@@ -1,0 +1,130 @@
+"""Reads of the directory: which health office is responsible for a postal code and place.
+
+The directory is public information (no personal data), so these reads are not audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from oegd.core.models import Office
+from oegd.core.services import DomainError
+from oegd.directory.models import HealthAuthority, ResponsibilityEntry
+from oegd.directory.rki_plz import is_postal_code, normalize_text
+
+
+class PostalCodeInvalid(DomainError):
+    """Not five digits."""
+
+
+class PostalCodeUnknown(DomainError):
+    """Five digits, but no health office answers for them."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A health office that serves the postal code, and its office on this platform if any."""
+
+    authority: HealthAuthority
+    office: Office | None
+
+
+@dataclass(frozen=True)
+class Responsibility:
+    """The answer to "who is responsible for this postal code (and place)?"."""
+
+    postal_code: str
+    place: str
+    candidates: tuple[Candidate, ...]
+    authority: HealthAuthority | None
+    needs_place: bool
+
+    @property
+    def authorities(self) -> list[HealthAuthority]:
+        return [candidate.authority for candidate in self.candidates]
+
+    @property
+    def responsible(self) -> Candidate | None:
+        """The candidate of the responsible authority (with its platform office), if decided."""
+        return next((c for c in self.candidates if c.authority == self.authority), None)
+
+
+def clean_postal_code(value: str) -> str:
+    """The postal code without surrounding blanks; PostalCodeInvalid unless five digits."""
+    postal_code = "".join(value.split())
+    if not is_postal_code(postal_code):
+        raise PostalCodeInvalid(_("A German postal code has five digits, for example 10117."))
+    return postal_code
+
+
+def platform_offices_by_code(codes: list[str]) -> dict[str, Office]:
+    """The active offices on this platform among the given RKI codes."""
+    return {office.rki_code: office for office in Office.objects.filter(rki_code__in=codes, is_active=True)}
+
+
+def route_by_postal_code(*, postal_code: str, place: str = "") -> Responsibility:
+    """Find the health office responsible for a postal code.
+
+    One authority serves the code: that one. Several share it: the place decides when it is one
+    of the places or districts listed for exactly one of them (or that one's seat). Otherwise
+    ``needs_place`` is set and the candidates are returned for the person to choose.
+    """
+    postal_code = clean_postal_code(postal_code)
+    authorities = list(
+        HealthAuthority.objects.filter(
+            entries__kind=ResponsibilityEntry.Kind.POSTAL_CODE, entries__normalized=postal_code
+        ).order_by("name", "code")
+    )
+    if not authorities:
+        raise PostalCodeUnknown(_("We do not know the postal code %(postal_code)s.") % {"postal_code": postal_code})
+    offices = platform_offices_by_code([authority.code for authority in authorities])
+    candidates = tuple(Candidate(authority, offices.get(authority.code)) for authority in authorities)
+    place = " ".join(place.split())
+    if len(authorities) == 1:
+        return Responsibility(postal_code, place, candidates, authorities[0], needs_place=False)
+
+    wanted = normalize_text(place)
+    matching: set[int] = set()
+    if wanted:
+        matching.update(
+            ResponsibilityEntry.objects.filter(
+                authority__in=authorities, kind=ResponsibilityEntry.Kind.PLACE, normalized=wanted
+            ).values_list("authority_id", flat=True)
+        )
+        matching.update(authority.pk for authority in authorities if normalize_text(authority.place) == wanted)
+    if len(matching) == 1:
+        chosen = next(authority for authority in authorities if authority.pk in matching)
+        return Responsibility(postal_code, place, candidates, chosen, needs_place=False)
+    return Responsibility(postal_code, place, candidates, None, needs_place=True)
+
+
+def search_authorities(query: str, *, limit: int = 50) -> QuerySet[HealthAuthority]:
+    """Health offices by name, department, seat, RKI code, a place they serve or a postal code."""
+    query = " ".join(query.split())
+    authorities = HealthAuthority.objects.order_by("name", "code")
+    if not query:
+        return authorities[:limit]
+    if is_postal_code(query):
+        condition = Q(
+            pk__in=ResponsibilityEntry.objects.filter(
+                kind=ResponsibilityEntry.Kind.POSTAL_CODE, normalized=query
+            ).values("authority_id")
+        )
+    else:
+        condition = (
+            Q(name__icontains=query)
+            | Q(department__icontains=query)
+            | Q(place__icontains=query)
+            | Q(code__startswith=query)
+        )
+        normalized = normalize_text(query)
+        if normalized:
+            condition |= Q(
+                pk__in=ResponsibilityEntry.objects.filter(
+                    kind=ResponsibilityEntry.Kind.PLACE, normalized=normalized
+                ).values("authority_id")
+            )
+    return authorities.filter(condition)[:limit]
