@@ -18,6 +18,7 @@ from oegd.core.audit import SystemActor
 from oegd.core.models import ApiClient, CitizenProfile, Department, Membership, Office, Role, User
 from oegd.core.services import create_api_client
 from oegd.directory.models import HealthAuthority, Institution, ResponsibilityEntry
+from oegd.directory.rki_plz import normalize_text
 
 DEMO_PASSWORD = "demo-Musterland-2026"  # noqa: S105 - printed on purpose, demo only
 ACTOR = SystemActor("demo loader")
@@ -123,7 +124,7 @@ def load_demo() -> str:
         ):
             for value in values:
                 ResponsibilityEntry.objects.get_or_create(
-                    authority=authority, kind=kind, value=value, defaults={"normalized": _normalize(value)}
+                    authority=authority, kind=kind, value=value, defaults={"normalized": normalize_text(value)}
                 )
 
     for person in USERS:
@@ -164,12 +165,3 @@ def load_demo() -> str:
         actor=ACTOR, office=offices["musterstadt"], name="Demo-Schnittstelle", scopes=list(ApiClient.Scope.values)
     )
     return token
-
-
-def _normalize(text: str) -> str:
-    try:
-        from oegd.directory.rki_plz import normalize
-
-        return normalize(text)
-    except ImportError:  # the directory helper may name it differently
-        return text.casefold()

@@ -1,0 +1,32 @@
+import pytest
+from django.core.management import call_command
+
+from oegd.core.models import ApiClient, Office, User
+from oegd.core.services import authenticate_api_token
+from oegd.directory.selectors import route_by_postal_code
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_loads_idempotently_and_prints_working_logins(capsys):
+    call_command("load_demo")
+    first = capsys.readouterr().out
+    call_command("load_demo")
+    second = capsys.readouterr().out
+    assert Office.objects.count() == 2
+    assert User.objects.filter(email="buerger@example.org", kind=User.Kind.CITIZEN).count() == 1
+    assert ApiClient.objects.count() == 1
+    assert "admin@musterstadt.example" in first and "demo-Musterland-2026" in first
+    token = second.split("API token (all scopes, shown once): ")[1].split()[0]
+    assert authenticate_api_token(token).name == "Demo-Schnittstelle"
+    old = first.split("API token (all scopes, shown once): ")[1].split()[0]
+    assert authenticate_api_token(old) is None  # re-issued, the old one is gone
+
+
+def test_demo_postal_codes_route_to_the_demo_offices():
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert route_by_postal_code(postal_code="12341").authority.name == "Gesundheitsamt Musterstadt"
+    shared = route_by_postal_code(postal_code="12345")
+    assert shared.needs_place
+    decided = route_by_postal_code(postal_code="12345", place="Vorwerk")
+    assert decided.authority.name == "Gesundheitsamt Landkreis Beispielkreis"
