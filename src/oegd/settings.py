@@ -167,7 +167,7 @@ LOGIN_REDIRECT_URL = "portal:my_area"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_USERNAME_FORM_FIELD = "email"
+AXES_USERNAME_CALLABLE = "oegd.core.views.login_name_for_lockout"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "oegd.core.views.lockout_response"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)

@@ -83,6 +83,12 @@ def _oidc_choices() -> list[dict[str, Any]]:
     ]
 
 
+def login_name_for_lockout(request: HttpRequest, credentials: dict | None = None) -> str:
+    """The account name django-axes counts failures for: the e-mail, however it was typed."""
+    name = (credentials or {}).get("username") or request.POST.get("email", "")
+    return str(name).strip().lower()
+
+
 def lockout_response(request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any) -> HttpResponse:
     """Same answer for existing and unknown accounts, so a lockout reveals nothing."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)

@@ -89,7 +89,7 @@ def test_create_api_client_command_prints_token_once(capsys, cast):
 def test_create_api_client_refuses_unknown_scope(cast):
     from django.core.management.base import CommandError
 
-    with pytest.raises(CommandError, match="Unknown scopes"):
+    with pytest.raises(CommandError, match="Unbekannte Berechtigungsbereiche: everything"):
         call_command("create_api_client", "--office", "musterstadt", "--name", "X", "--scopes", "everything")
     assert not ApiClient.objects.exists()
 
