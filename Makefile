@@ -34,7 +34,7 @@ browser:
 	@command -v chromium >/dev/null || { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || { echo "chromium could not be installed"; [ "$$CI" != "true" ] || exit 1; }; }
 
 compilemessages: .venv/.synced
-	cd src/oegd && ../../$(PY) ../../manage.py compilemessages -v 0
+	$(MANAGE) compilemessages -v 0 --ignore=.venv --ignore=.tools --ignore=node_modules --ignore=var
 
 run: install compilemessages
 	$(MANAGE) migrate --noinput -v 0
