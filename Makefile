@@ -4,8 +4,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PORT ?= 8000
-UV_BIN := $(shell command -v uv 2>/dev/null && uv --version >/dev/null 2>&1 && echo ok)
-UV := $(if $(filter %ok,$(UV_BIN)),uv,.tools/bin/uv)
+# uv from PATH when it works here, else a private copy in .tools/ (installed on first use)
+UV := $(shell uv --version >/dev/null 2>&1 && echo uv || echo .tools/bin/uv)
 PY := .venv/bin/python
 MANAGE := $(PY) manage.py
 export DATABASE_URL_TEST ?= postgres://postgres@127.0.0.1:5432/oegd
