@@ -31,11 +31,6 @@ class HealthAuthority(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def office(self) -> Office | None:
-        """The office on this platform that is this authority, if any."""
-        return Office.objects.filter(rki_code=self.code, is_active=True).first()
-
 
 class ResponsibilityEntry(models.Model):
     """One search text of the PLZ-Tool: a postal code or a place/district an authority serves."""
