@@ -10,7 +10,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
@@ -52,7 +52,62 @@ token_auth = TokenAuth()
 session_auth = SessionAuth()
 any_auth = [token_auth, session_auth]
 
-api = NinjaAPI(
+PROBLEM_SCHEMA = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details",
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"name": {"type": "string"}, "reason": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+class Problem(Schema):
+    """RFC 9457 problem details; declare it for an operation's error codes."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str = ""
+
+
+class PlatformAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI document states the errors every operation can answer, all as
+    application/problem+json, so clients and schemathesis know them."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for methods in schema.get("paths", {}).values():
+            for operation in methods.values():
+                responses = operation.setdefault("responses", {})
+                for code, answer in responses.items():
+                    if int(code) >= 400:
+                        answer["content"] = problem
+                expected = {"405": _("Method not allowed.")}
+                if operation.get("parameters") or operation.get("requestBody"):
+                    expected["422"] = _("The request is not valid.")
+                if operation.get("security"):
+                    expected["401"] = _("Authentication required.")
+                    expected["403"] = _("Not allowed.")
+                for code, text in expected.items():
+                    responses.setdefault(code, {"description": str(text), "content": problem})
+        return schema
+
+
+api = PlatformAPI(
     title="ÖGD platform API",
     version="1",
     description="REST API of the digital Gesundheitsamt. Errors are RFC 9457 problem+json.",

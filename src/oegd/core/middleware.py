@@ -97,3 +97,30 @@ class NoStoreMiddleware:
             response.headers["Cache-Control"] = "no-store"
             response.headers.setdefault("Pragma", "no-cache")
         return response
+
+
+class MachineErrorMiddleware:
+    """Errors under /api/ and /fhir/ are for machines: whatever produced them (a 405 from the
+    router, a CSRF refusal), they leave as problem+json or as a FHIR OperationOutcome."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code < 400 or not request.path.startswith(("/api/", "/fhir/")):
+            return response
+        content_type = response.get("Content-Type", "")
+        if "json" in content_type:
+            return response
+        from oegd.core.problems import operation_outcome, problem_response
+
+        reason = response.reason_phrase
+        if request.path.startswith("/fhir/"):
+            replacement = operation_outcome(response.status_code, reason)
+        else:
+            replacement = problem_response(response.status_code, reason)
+        for header in ("Allow", "WWW-Authenticate", "Vary"):
+            if header in response:
+                replacement[header] = response[header]
+        return replacement

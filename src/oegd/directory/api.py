@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
-from oegd.api import PUBLIC
+from oegd.api import PUBLIC, Problem
 from oegd.core.models import Office
 from oegd.core.problems import problem_response
 from oegd.directory import selectors
 from oegd.directory.models import HealthAuthority
 
 router = Router(tags=["directory"])
-
-
-class Problem(Schema):
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str = ""
 
 
 class AuthorityOut(Schema):
@@ -59,7 +52,11 @@ class ResponsibilityOut(Schema):
 
 
 class ResponsibilityQuery(Schema):
-    postal_code: str
+    # The pattern is documented, not enforced here: the selector answers with a friendlier message.
+    postal_code: str = Field(
+        description="German postal code (five digits)",
+        json_schema_extra={"pattern": r"^[0-9]{5}$", "examples": ["24937"]},
+    )
     place: str = ""
 
 

@@ -120,3 +120,20 @@ def test_unknown_fhir_path_is_an_operation_outcome(client):
     body = response.json()
     assert body["resourceType"] == "OperationOutcome"
     assert body["issue"][0]["code"] == "not-found"
+
+
+def test_wrong_method_is_problem_json_with_allow_header(client):
+    response = client.post("/api/v1/me")
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/problem+json"
+    assert response["Allow"] == "GET"
+    fhir = client.post("/fhir/metadata")
+    assert fhir.status_code == 405
+    assert fhir.json()["resourceType"] == "OperationOutcome"
+
+
+def test_openapi_documents_problem_json_errors(client):
+    spec = client.get("/api/v1/openapi.json").json()
+    me = spec["paths"]["/api/v1/me"]["get"]["responses"]
+    assert set(me) >= {"200", "401", "403", "405"}
+    assert "application/problem+json" in me["401"]["content"]
