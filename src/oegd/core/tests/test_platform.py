@@ -171,3 +171,14 @@ def test_scripts_carry_the_per_response_csp_nonce(client):
         assert f'nonce="{nonce}"' in response.content.decode()
         nonces.append(nonce)
     assert nonces[0] != nonces[1]
+
+
+@pytest.mark.django_db
+def test_staff_pages_fall_back_to_german_for_citizen_languages(client, cast):
+    login_staff(client, cast.admin_a)
+    arabic = client.get("/staff/", headers={"accept-language": "ar"})
+    assert '<html lang="de" dir="ltr">' in arabic.content.decode()
+    english = client.get("/staff/", headers={"accept-language": "en"})
+    assert '<html lang="en" dir="ltr">' in english.content.decode()
+    # the switcher offers only the staff languages there
+    assert 'value="tr"' not in english.content.decode()
