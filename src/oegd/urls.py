@@ -4,8 +4,6 @@ from django.urls import include, path
 from oegd.api import api
 from oegd.interop import urls as fhir_urls
 
-admin.site.site_header = "ÖGD – Betrieb"
-
 urlpatterns = [
     path("", include("oegd.core.urls")),
     path("", include("oegd.portal.urls")),

@@ -82,3 +82,16 @@ def test_institution_user_sees_their_institution(client, cast):
     assert response["Location"] == "/my/"
     page = client.get("/my/").content.decode()
     assert "Grundschule am Park" in page and cast.office_a.name in page
+
+
+def test_operators_admin_needs_the_second_factor(client, cast):
+    from oegd.core.models import User
+
+    User.objects.filter(pk=cast.admin_a.pk).update(is_staff=True, is_superuser=True)
+    client.post("/login/", {"email": cast.admin_a.email, "password": "correct horse battery staple"})
+    response = client.get("/admin/", follow=True)
+    assert response.redirect_chain[-1][0].startswith("/login/?next=/admin/")
+    login_staff(client, cast.admin_a)
+    assert client.get("/admin/").status_code == 200
+    login_staff(client, cast.clerk_a)  # verified staff without operator rights
+    assert client.get("/admin/").status_code == 302
