@@ -9,8 +9,11 @@ os.environ.setdefault("OEGD_TESTING", "1")
 
 
 def pytest_configure(config):
+    from pathlib import Path
+
     from django.conf import settings
 
+    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
     engine = settings.DATABASES["default"]["ENGINE"]
     if engine != "django.db.backends.postgresql":
         if os.environ.get("CI") == "true":

@@ -10,7 +10,7 @@ from oegd.interop.capability import capability_statement
 @require_GET
 def metadata(request: HttpRequest) -> HttpResponse:
     """``GET /fhir/metadata``: what this FHIR server offers (public, as FHIR requires)."""
-    return HttpResponse(capability_statement().json(), content_type=FHIR_CONTENT_TYPE)
+    return HttpResponse(capability_statement().model_dump_json(), content_type=FHIR_CONTENT_TYPE)
 
 
 @public

@@ -109,7 +109,7 @@ def test_fhir_metadata_is_a_valid_capability_statement(client):
     response = client.get("/fhir/metadata")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/fhir+json"
-    statement = CapabilityStatement.parse_obj(json.loads(response.content))
+    statement = CapabilityStatement.model_validate(json.loads(response.content))
     assert statement.fhirVersion == "4.0.1"
     assert statement.rest[0].mode == "server"
 
