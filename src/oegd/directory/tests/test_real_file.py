@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -24,7 +23,6 @@ AUTHORITIES = 381
 POSTAL_CODES = 9_802
 SHARED_POSTAL_CODES = 156
 SHARED_DECIDABLE_BY_PLACE = 156  # shared codes where every candidate has a place of its own
-UNIQUE_SAMPLE = 500
 
 pytestmark = [
     pytest.mark.django_db,
@@ -47,16 +45,13 @@ def _index() -> tuple[dict[str, set[int]], dict[int, set[str]]]:
 
 
 def test_import_and_route_every_postal_code_of_the_real_file():
-    started = time.perf_counter()
     result = import_rki_plz(path=REAL_FILE, actor=SystemActor("test"))
-    elapsed = time.perf_counter() - started
 
     assert (result.authorities, result.postal_codes, result.shared_postal_codes) == (
         AUTHORITIES,
         POSTAL_CODES,
         SHARED_POSTAL_CODES,
     )
-    assert elapsed < 30, f"import took {elapsed:.1f} s"  # a few seconds on an idle machine
     assert HealthAuthority.objects.count() == AUTHORITIES
 
     served_by, places = _index()
@@ -66,11 +61,8 @@ def test_import_and_route_every_postal_code_of_the_real_file():
     assert len(shared) == SHARED_POSTAL_CODES
     assert len(unique) == POSTAL_CODES - SHARED_POSTAL_CODES
 
-    # Unique codes: the production selector on an even sample across the whole range.
-    step = len(unique) // UNIQUE_SAMPLE
-    sample = unique[::step][:UNIQUE_SAMPLE]
-    assert len(sample) == UNIQUE_SAMPLE
-    for postal_code in sample:
+    # Every unique code through the production selector (about 20 s for 9,646 codes).
+    for postal_code in unique:
         routed = route_by_postal_code(postal_code=postal_code)
         assert routed.authority is not None
         assert routed.authority.pk == next(iter(served_by[postal_code])), postal_code
