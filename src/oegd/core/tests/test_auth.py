@@ -231,3 +231,11 @@ def test_language_switch_is_remembered_for_the_account(client, cast):
     cast.citizen.refresh_from_db()
     assert cast.citizen.language == "uk"
     assert '<html lang="uk" dir="ltr">' in client.get("/my/").content.decode()
+
+
+def test_verification_mail_greets_without_a_name():
+    from oegd.core.services import send_verification_email
+
+    user = User.objects.create_user("ohne.name@example.org", "x", kind=User.Kind.CITIZEN, language="de")
+    send_verification_email(user)
+    assert mail.outbox[-1].body.startswith("Guten Tag,\n")
