@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from oegd.core import audit
@@ -29,8 +29,10 @@ def memberships_of(*, user: User) -> QuerySet[Membership]:
 def audit_events_for_office(
     *, office: Office, action: str = "", actor: str = "", limit: int = 200
 ) -> QuerySet[AuditEvent]:
-    """Audit events of one office for its data protection officer, newest first."""
-    events = AuditEvent.objects.filter(office=office).order_by("-id")
+    """Audit events of one office for its data protection officer, newest first: the office's
+    records, and the office-less events (logins, second factor) of the people working there."""
+    staff_ids = Membership.objects.filter(office=office).values("user_id")
+    events = AuditEvent.objects.filter(Q(office=office) | Q(office=None, actor_id__in=staff_ids)).order_by("-id")
     if action:
         events = events.filter(action__startswith=action)
     if actor:

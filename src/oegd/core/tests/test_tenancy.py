@@ -95,3 +95,17 @@ def test_operators_admin_needs_the_second_factor(client, cast):
     assert client.get("/admin/").status_code == 200
     login_staff(client, cast.clerk_a)  # verified staff without operator rights
     assert client.get("/admin/").status_code == 302
+
+
+def test_dpo_sees_staff_logins_of_own_office_in_utc(client, cast):
+    from datetime import UTC, datetime
+
+    import time_machine
+
+    with time_machine.travel(datetime(2026, 7, 1, 10, 0, tzinfo=UTC), tick=False):
+        client.post("/login/", {"email": cast.clerk_a.email, "password": "correct horse battery staple"})
+        client.post("/login/", {"email": cast.clerk_b.email, "password": "correct horse battery staple"})
+    login_staff(client, cast.dpo_a)
+    page = client.get("/staff/audit/?action=auth.login").content.decode()
+    assert cast.clerk_a.email in page and cast.clerk_b.email not in page
+    assert "2026-07-01 10:00:00" in page  # UTC, not Berlin summer time (12:00)
