@@ -28,7 +28,7 @@ PRODUCTION_ENV = {
 
 
 def _manage(*args, env):
-    drop = ("OEGD_", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")  # the browser tests set the last one
+    drop = ("OEGD_", "SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
     base = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     return subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],
