@@ -16,7 +16,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from oegd.core.models import Membership, Office, Role, User
+from oegd.core.models import Office, Role, User
 
 # What each role may do. Permissions are checked per office: a role in office A grants nothing in B.
 ROLE_PERMISSIONS: dict[str, set[str]] = {
@@ -42,8 +42,8 @@ ACCESS_ATTR = "oegd_access"
 def roles_in(user: User, office: Office) -> set[str]:
     if not user.is_authenticated or user.kind != User.Kind.STAFF:
         return set()
-    roles = set(Membership.objects.filter(user=user).filter(office=office).values_list("role", flat=True))
-    if Membership.objects.filter(user=user, role=Role.STATE_ADMIN).exists():
+    roles = set(user.office_roles.get(office.pk, set()))
+    if user.is_state_admin:
         roles.add(Role.STATE_ADMIN)
     return roles
 

@@ -8,6 +8,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from oegd.core.crypto import EncryptedTextField
@@ -109,11 +110,23 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_citizen(self) -> bool:
         return self.kind == self.Kind.CITIZEN
 
+    @cached_property
+    def office_roles(self) -> dict[int, set[str]]:
+        """Roles per office id, read once per request (request.user lives for one request)."""
+        roles: dict[int, set[str]] = {}
+        for office_id, role in Membership.objects.filter(user=self).values_list("office_id", "role"):
+            roles.setdefault(office_id, set()).add(role)
+        return roles
+
+    @property
+    def is_state_admin(self) -> bool:
+        return any(Role.STATE_ADMIN in roles for roles in self.office_roles.values())
+
     def offices(self) -> models.QuerySet[Office]:
         """Offices this person works for (state admins: all offices)."""
-        if self.memberships.filter(role=Role.STATE_ADMIN).exists():
+        if self.is_state_admin:
             return Office.objects.filter(is_active=True)
-        return Office.objects.filter(memberships__user=self, is_active=True).distinct()
+        return Office.objects.filter(pk__in=list(self.office_roles), is_active=True)
 
 
 class Role(models.TextChoices):
