@@ -92,11 +92,13 @@ class PlatformAPI(NinjaAPI):
         problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
         for methods in schema.get("paths", {}).values():
             for operation in methods.values():
-                responses = operation.setdefault("responses", {})
+                # ninja keys responses by int, JSON by string: one key per code
+                responses = {str(code): answer for code, answer in operation.get("responses", {}).items()}
+                operation["responses"] = responses
                 for code, answer in responses.items():
                     if int(code) >= 400:
                         answer["content"] = problem
-                expected = {"405": _("Method not allowed.")}
+                expected = {"400": _("The request could not be understood."), "405": _("Method not allowed.")}
                 if operation.get("parameters") or operation.get("requestBody"):
                     expected["422"] = _("The request is not valid.")
                 if operation.get("security"):

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks_db",
     "django_rq",
+    "ninja",  # serves the API docs page from local static files (no CDN)
     "oegd.core",
     "oegd.directory",
     "oegd.portal",
@@ -101,6 +102,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "oegd.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "oegd.core.middleware.NulByteGuardMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",

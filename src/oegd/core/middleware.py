@@ -124,3 +124,24 @@ class MachineErrorMiddleware:
             if header in response:
                 replacement[header] = response[header]
         return replacement
+
+
+class NulByteGuardMiddleware:
+    """Refuse query and form values with NUL characters (400) before they reach PostgreSQL,
+    which cannot store them and would answer with a server error."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        values = [*request.GET.lists()]
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            values += [*request.POST.lists()]
+        if "\x00" in request.path or any("\x00" in key or any("\x00" in v for v in items) for key, items in values):
+            from oegd.portal.views import bad_request
+
+            return bad_request(request)
+        return self.get_response(request)

@@ -137,3 +137,25 @@ def test_openapi_documents_problem_json_errors(client):
     me = spec["paths"]["/api/v1/me"]["get"]["responses"]
     assert set(me) >= {"200", "401", "403", "405"}
     assert "application/problem+json" in me["401"]["content"]
+
+
+def test_docs_page_loads_nothing_from_outside(client):
+    page = client.get("/api/v1/docs").content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in page
+    assert "https://" not in page and "http://" not in page
+
+
+def test_openapi_document_has_no_duplicate_keys(client):
+    def refuse_duplicates(pairs):
+        keys = [key for key, _ in pairs]
+        assert len(keys) == len(set(keys)), keys
+        return dict(pairs)
+
+    json.loads(client.get("/api/v1/openapi.json").content, object_pairs_hook=refuse_duplicates)
+
+
+def test_nul_characters_are_refused_not_crashing(client):
+    api = client.get("/api/v1/directory/authorities", {"q": "Kiel\x00"})
+    assert api.status_code == 400 and api["Content-Type"] == "application/problem+json"
+    page = client.get("/responsibility/", {"postal_code": "24\x00937"})
+    assert page.status_code == 400
