@@ -90,6 +90,8 @@ INSTALLED_APPS = [
     "ninja",  # serves the API docs page from local static files (no CDN)
     "oegd.core",
     "oegd.directory",
+    "oegd.cases",
+    "oegd.forms",
     "oegd.portal",
     "oegd.interop",
     "oegd.demo",

@@ -1,0 +1,1 @@
+"""FHIR Questionnaire engine: form definitions and response validation (Formularserver)."""
