@@ -20,10 +20,18 @@ from oegd.core.models import Office, Role, User
 
 # What each role may do. Permissions are checked per office: a role in office A grants nothing in B.
 ROLE_PERMISSIONS: dict[str, set[str]] = {
-    Role.OFFICE_ADMIN: {"office.view", "office.manage", "cases.view", "api_clients.manage", "directory.view"},
-    Role.PHYSICIAN: {"office.view", "cases.view", "health_data.view", "directory.view"},
-    Role.SPECIALIST: {"office.view", "cases.view", "health_data.view", "directory.view"},
-    Role.CLERK: {"office.view", "cases.view", "directory.view"},
+    Role.OFFICE_ADMIN: {
+        "office.view",
+        "office.manage",
+        "cases.view",
+        "cases.edit",
+        "forms.manage",
+        "api_clients.manage",
+        "directory.view",
+    },
+    Role.PHYSICIAN: {"office.view", "cases.view", "cases.edit", "health_data.view", "directory.view"},
+    Role.SPECIALIST: {"office.view", "cases.view", "cases.edit", "health_data.view", "directory.view"},
+    Role.CLERK: {"office.view", "cases.view", "cases.edit", "directory.view"},
     Role.DATA_PROTECTION_OFFICER: {"office.view", "audit.view", "directory.view"},
     Role.REPORTING_ANALYST: {"office.view", "warehouse.view", "directory.view"},
     Role.STATE_ADMIN: {
@@ -32,6 +40,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "audit.view",
         "api_clients.manage",
         "directory.view",
+        "forms.manage",
         "state.manage",
     },
 }

@@ -23,6 +23,14 @@ EXT_MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
 EXT_MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
 EXT_REGEX = "http://hl7.org/fhir/StructureDefinition/regex"
 EXT_TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
+EXT_MAX_SIZE = "http://hl7.org/fhir/StructureDefinition/maxSize"
+EXT_MIME_TYPE = "http://hl7.org/fhir/StructureDefinition/mimeType"
+EXT_UNIT_OPTION = "http://hl7.org/fhir/StructureDefinition/questionnaire-unitOption"
+EXT_ITEM_CONTROL = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl"
+# Our own extension: fill the item from what the platform knows about the logged-in person.
+# valueCode is one of PREFILL_KEYS.
+EXT_PREFILL = "https://oegd.example/fhir/StructureDefinition/prefill"
+PREFILL_KEYS = frozenset({"full_name", "email", "postal_code", "place", "institution_name", "institution_address"})
 
 QUESTION_TYPES = frozenset(
     {
@@ -229,6 +237,13 @@ class Item:
     max_value: Value | None = None
     regex: str | None = None
     translations: dict[str, str] = field(default_factory=dict)
+    # Translations of each answerOption's display, aligned with ``answer_options``.
+    option_translations: list[dict[str, str]] = field(default_factory=list)
+    max_size: int | None = None  # attachment: bytes (SDC maxSize)
+    mime_types: list[str] = field(default_factory=list)  # attachment: allowed types (SDC mimeType)
+    unit_options: list[Coding] = field(default_factory=list)  # quantity: offered units
+    item_control: str | None = None  # SDC itemControl code, e.g. "radio-button", "drop-down"
+    prefill: str | None = None  # one of PREFILL_KEYS (EXT_PREFILL)
 
     @property
     def is_question(self) -> bool:
@@ -241,6 +256,17 @@ class Item:
         base = lang.split("-")[0]
         return self.translations.get(base, self.text)
 
+    def option_text_in(self, index: int, lang: str) -> str:
+        """The display of answer option ``index`` in ``lang``, else its base display or code."""
+        texts = self.option_translations[index] if index < len(self.option_translations) else {}
+        found = texts.get(lang) or texts.get(lang.split("-")[0])
+        if found:
+            return found
+        value = self.answer_options[index]
+        if value.kind == "Coding":
+            return value.value.display or value.value.code or ""
+        return str(value.value)
+
     def walk(self) -> Iterator[Item]:
         yield self
         for child in self.children:
@@ -252,6 +278,12 @@ class QuestionnaireDefinition:
     url: str | None
     items: list[Item]
     by_link_id: dict[str, Item]
+    title: str | None = None
+    title_translations: dict[str, str] = field(default_factory=dict)
+    version: str | None = None
+
+    def title_in(self, lang: str) -> str | None:
+        return self.title_translations.get(lang) or self.title_translations.get(lang.split("-")[0]) or self.title
 
     def walk(self) -> Iterator[Item]:
         for item in self.items:
@@ -277,7 +309,14 @@ def load_questionnaire(data: dict | str | bytes) -> QuestionnaireDefinition:
         if item.link_id in by_link_id:
             raise QuestionnaireInvalid(f"Duplicate linkId {item.link_id!r}.")
         by_link_id[item.link_id] = item
-    definition = QuestionnaireDefinition(url=data.get("url"), items=items, by_link_id=by_link_id)
+    definition = QuestionnaireDefinition(
+        url=data.get("url"),
+        items=items,
+        by_link_id=by_link_id,
+        title=data.get("title"),
+        title_translations=_translations(data.get("_title")),
+        version=data.get("version"),
+    )
     _check_enable_when(definition)
     return definition
 
@@ -303,6 +342,9 @@ def _load_item(raw: dict, path: str) -> Item:
             re.compile(regex)
         except re.error as exc:
             raise QuestionnaireInvalid(f"{where}: regex {regex!r} does not compile ({exc}).") from exc
+    raw_options = raw.get("answerOption") or []
+    max_size = extensions[EXT_MAX_SIZE].get("valueDecimal") if EXT_MAX_SIZE in extensions else None
+    control = extensions.get(EXT_ITEM_CONTROL, {}).get("valueCodeableConcept", {}).get("coding") or [{}]
     return Item(
         link_id=link_id,
         type=item_type,
@@ -320,7 +362,31 @@ def _load_item(raw: dict, path: str) -> Item:
         max_value=max_value,
         regex=regex,
         translations=_translations(raw.get("_text")),
+        option_translations=[
+            _translations((option.get("valueCoding") or {}).get("_display") or option.get("_valueString"))
+            for option in raw_options
+            if value_of(option, "value") is not None
+        ],
+        max_size=int(max_size) if max_size is not None else None,
+        mime_types=[ext["valueCode"] for ext in raw.get("extension") or [] if ext.get("url") == EXT_MIME_TYPE],
+        unit_options=[
+            Coding(c.get("system"), c.get("code"), c.get("display"))
+            for ext in raw.get("extension") or []
+            if ext.get("url") == EXT_UNIT_OPTION
+            for c in [ext.get("valueCoding") or {}]
+        ],
+        item_control=control[0].get("code"),
+        prefill=_prefill_key(extensions, where),
     )
+
+
+def _prefill_key(extensions: dict[str, dict], where: str) -> str | None:
+    if EXT_PREFILL not in extensions:
+        return None
+    key = extensions[EXT_PREFILL].get("valueCode")
+    if key not in PREFILL_KEYS:
+        raise QuestionnaireInvalid(f"{where}: unknown prefill key {key!r}.")
+    return key
 
 
 def _load_enable_when(raw: dict, where: str) -> EnableWhen:

@@ -90,6 +90,43 @@ def validate_response(questionnaire: QuestionnaireDefinition | dict, response: d
     return checker.issues
 
 
+def enabled_link_ids(questionnaire: QuestionnaireDefinition, items: list[dict[str, Any]]) -> set[str]:
+    """linkIds of the items that are enabled given the answers in ``items`` (response items)."""
+    checker = _Checker(questionnaire, items)
+    return {item.link_id for item in questionnaire.walk() if checker.is_enabled(item)}
+
+
+def prune_disabled(questionnaire: QuestionnaireDefinition, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``items`` without the answers to disabled items (hidden items are never stored).
+
+    Pruning can disable further items (their condition pointed at a pruned answer), so it runs
+    until nothing changes.
+    """
+    while True:
+        enabled = enabled_link_ids(questionnaire, items)
+        pruned = _keep_enabled(items, enabled)
+        if pruned == items:
+            return pruned
+        items = pruned
+
+
+def _keep_enabled(items: list[dict[str, Any]], enabled: set[str]) -> list[dict[str, Any]]:
+    kept = []
+    for entry in items:
+        if entry.get("linkId") not in enabled:
+            continue
+        entry = dict(entry)
+        if "item" in entry:
+            entry["item"] = _keep_enabled(entry["item"], enabled)
+        if "answer" in entry:
+            entry["answer"] = [
+                {**answer, "item": _keep_enabled(answer["item"], enabled)} if "item" in answer else answer
+                for answer in entry["answer"]
+            ]
+        kept.append(entry)
+    return kept
+
+
 def _answer_values(answer: dict) -> Value | None:
     """The value of one response answer; raises BadValue when absent, doubled or malformed."""
     found = [kind for kind in VALUE_KINDS if f"value{kind}" in answer]
