@@ -29,9 +29,11 @@ node_modules/.installed: package.json package-lock.json
 
 install: .venv/.synced node_modules/.installed
 
-# Debian's Chromium for the browser tests (Playwright cannot download browsers here).
+# Debian's Chromium for the browser tests (Playwright cannot download browsers here), and
+# HarfBuzz-Subset, which WeasyPrint uses for the receipt PDFs (it falls back to fontTools without).
 browser:
 	@command -v chromium >/dev/null || { (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || { echo "chromium could not be installed"; [ "$$CI" != "true" ] || exit 1; }; }
+	@dpkg -s libharfbuzz-subset0 >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libharfbuzz-subset0 >/dev/null 2>&1 || echo "libharfbuzz-subset0 not installed (receipts still work)"
 
 compilemessages: .venv/.synced
 	$(MANAGE) compilemessages -v 0 --ignore=.venv --ignore=.tools --ignore=node_modules --ignore=var

@@ -154,9 +154,11 @@ def require_scope(request: HttpRequest, scope: str) -> None:
 def _register_routers() -> None:
     from oegd.core.api import router as core_router
     from oegd.directory.api import router as directory_router
+    from oegd.forms.api import router as forms_router
 
     api.add_router("/", core_router)
     api.add_router("/directory/", directory_router)
+    api.add_router("/forms/", forms_router)
 
 
 _register_routers()

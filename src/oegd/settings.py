@@ -257,6 +257,12 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(BASE_DIR / "var" / "private")))
+# Request bodies (not counting uploaded files): FHIR/REST submissions carry attachments inline.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_BYTES", 20 * 1024 * 1024)
+# Virus scanning of uploads with ClamAV (tcp://host:3310 or unix:///run/clamav/clamd.ctl); empty: off.
+CLAMD_ADDRESS = env("CLAMD_ADDRESS")
+CLAMD_TIMEOUT = env_int("CLAMD_TIMEOUT", 30)
+FORMS_MAX_ATTACHMENT_BYTES = env_int("FORMS_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
 
 # E-mail: console in the demo, SMTP for real (Django 6.1 MAILERS).
 _EMAIL_BACKEND = env(
@@ -326,5 +332,7 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
         "authlib": {"level": "INFO"},  # its DEBUG output holds PKCE verifiers
+        "fontTools": {"level": "WARNING"},  # one line per font subset of every receipt PDF
+        "weasyprint": {"level": "WARNING"},
     },
 }

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 from oegd.core.models import Office, Role, User
 
@@ -118,6 +119,37 @@ def portal_user_required(view: Callable[..., HttpResponse]) -> Callable[..., Htt
         return view(request, *args, **kwargs)
 
     return _stamp(wrapper, "portal-user")
+
+
+def api_token_required(scope: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """A system calling with ``Authorization: Bearer <token>`` holding ``scope`` (FHIR routes).
+
+    Answers 401/403 as a FHIR OperationOutcome. No cookies are used, so no CSRF check either.
+    """
+    from django.views.decorators.csrf import csrf_exempt
+
+    from oegd.core.problems import operation_outcome
+    from oegd.core.services import authenticate_api_token
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            header = request.headers.get("Authorization", "")
+            client = authenticate_api_token(header[7:].strip()) if header[:7].lower() == "bearer " else None
+            if client is None:
+                response = operation_outcome(401, _("Send a valid API token."), code="login")
+                response["WWW-Authenticate"] = 'Bearer realm="oegd"'
+                return response
+            if not client.has_scope(scope):
+                return operation_outcome(
+                    403, _("This API client lacks the scope '%(scope)s'.") % {"scope": scope}, code="forbidden"
+                )
+            request.api_client = client  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        return _stamp(csrf_exempt(wrapper), f"token:{scope}")
+
+    return decorator
 
 
 def staff_required(permission: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:

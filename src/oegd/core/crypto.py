@@ -10,6 +10,8 @@ associated data, so a value cannot be moved to another column unnoticed.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 from functools import lru_cache
 from typing import Any
@@ -49,6 +51,16 @@ def _keyring(spec: str) -> tuple[str, dict[str, AESGCM]]:
 
 def keyring() -> tuple[str, dict[str, AESGCM]]:
     return _keyring(settings.DATA_ENCRYPTION_KEYS)
+
+
+def keyed_digest(secret: str) -> str:
+    """HMAC-SHA256 of a secret we must recognise but never store (API tokens, status secrets)."""
+    return hmac.new(settings.SECRET_KEY.encode(), secret.encode(), hashlib.sha256).hexdigest()
+
+
+def digest_matches(secret: str, digest: str) -> bool:
+    """Constant-time check of ``secret`` against a stored ``keyed_digest``."""
+    return hmac.compare_digest(keyed_digest(secret), digest)
 
 
 def generate_key() -> str:

@@ -195,6 +195,10 @@ class ApiClient(models.Model):
         FHIR = "fhir", _("FHIR")
 
     office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="api_clients")
+    # A school, day-care centre, pool or lab that submits forms with this token (else an office system).
+    institution = models.ForeignKey(
+        "directory.Institution", on_delete=models.CASCADE, null=True, blank=True, related_name="api_clients"
+    )
     name = models.CharField(_("name"), max_length=200)
     scopes = models.JSONField(_("scopes"), default=list)
     token_prefix = models.CharField(max_length=12, unique=True)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -16,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from oegd.core import audit
+from oegd.core.crypto import digest_matches, keyed_digest
 from oegd.core.models import ApiClient, CitizenProfile, Office, User
 
 EMAIL_VERIFICATION_SALT = "oegd.email-verification"
@@ -140,12 +140,14 @@ def switch_office(*, user: User, session: dict, office_id: int) -> Office:
 # --- API clients ------------------------------------------------------------------------------
 
 
-def _hash_token(token: str) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), token.encode(), hashlib.sha256).hexdigest()
+def create_api_client(
+    *, actor: object, office: Office, name: str, scopes: list[str], institution: Any = None
+) -> tuple[ApiClient, str]:
+    """Register a system that calls the API; returns the client and its token (shown once).
 
-
-def create_api_client(*, actor: object, office: Office, name: str, scopes: list[str]) -> tuple[ApiClient, str]:
-    """Register a system that calls the API; returns the client and its token (shown once)."""
+    With ``institution`` the token acts for that school, day-care centre, pool or lab (its
+    submissions go to the institution's office).
+    """
     unknown = set(scopes) - set(ApiClient.Scope.values)
     if unknown:
         raise DomainError(_("Unknown scopes: %(scopes)s") % {"scopes": ", ".join(sorted(unknown))})
@@ -155,7 +157,12 @@ def create_api_client(*, actor: object, office: Office, name: str, scopes: list[
         if ApiClient.objects.filter(office=office, name=name).exists():
             raise DomainError(_("An API client with this name exists already in this office."))
         client = ApiClient.objects.create(
-            office=office, name=name, scopes=sorted(set(scopes)), token_prefix=prefix, token_hash=_hash_token(token)
+            office=office,
+            institution=institution,
+            name=name,
+            scopes=sorted(set(scopes)),
+            token_prefix=prefix,
+            token_hash=keyed_digest(token),
         )
         audit.record(actor, "api_client.create", client, office=office)
     return client, token
@@ -167,7 +174,7 @@ def authenticate_api_token(token: str) -> ApiClient | None:
     if len(parts) < 3 or parts[0] != "oegd":
         return None
     client = ApiClient.objects.select_related("office").filter(token_prefix=parts[1], revoked_at=None).first()
-    if client is None or not hmac.compare_digest(client.token_hash, _hash_token(token)):
+    if client is None or not digest_matches(token, client.token_hash):
         return None
     now = timezone.now()
     if client.last_used_at is None or (now - client.last_used_at).total_seconds() > 60:

@@ -36,11 +36,18 @@ class PeriodicJob:
     task: object
 
 
-# Every periodic job of the platform is listed here (retention and reminders join later).
-PERIODIC_JOBS: list[PeriodicJob] = [
-    PeriodicJob("clear_expired_sessions", timedelta(hours=1), clear_expired_sessions),
-    PeriodicJob("verify_audit_chain", timedelta(days=1), verify_audit_chain),
-]
+def _periodic_jobs() -> list[PeriodicJob]:
+    from oegd.forms.tasks import delete_expired_drafts
+
+    return [
+        PeriodicJob("clear_expired_sessions", timedelta(hours=1), clear_expired_sessions),
+        PeriodicJob("verify_audit_chain", timedelta(days=1), verify_audit_chain),
+        PeriodicJob("delete_expired_drafts", timedelta(hours=6), delete_expired_drafts),
+    ]
+
+
+# Every periodic job of the platform is listed here (more retention and reminders join later).
+PERIODIC_JOBS: list[PeriodicJob] = _periodic_jobs()
 
 
 def ping_worker() -> bool:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +21,7 @@ from oegd.core.models import ApiClient, CitizenProfile, Department, Membership, 
 from oegd.core.services import create_api_client
 from oegd.directory.models import HealthAuthority, Institution, ResponsibilityEntry
 from oegd.directory.rki_plz import normalize_text
+from oegd.forms.models import FormDefinition, FormVersion, Service, ServiceOffer
 
 DEMO_PASSWORD = "demo-Musterland-2026"  # noqa: S105 - printed on purpose, demo only
 ACTOR = SystemActor("demo loader")
@@ -80,7 +83,29 @@ USERS = [
     DemoUser("admin@beispielkreis.example", "Bernd Beispiel", User.Kind.STAFF, "beispielkreis", Role.OFFICE_ADMIN),
     DemoUser("buerger@example.org", "Mia Muster", User.Kind.CITIZEN),
     DemoUser("schule@grundschule-musterstadt.example", "Grundschule am Park", User.Kind.INSTITUTION),
+    DemoUser("technik@stadtbad-musterstadt.example", "Stadtbad Musterstadt", User.Kind.INSTITUTION),
 ]
+
+# The demo institutions and who works for them.
+INSTITUTIONS = [
+    {
+        "member": "schule@grundschule-musterstadt.example",
+        "name": "Grundschule am Park",
+        "kind": Institution.Kind.SCHOOL,
+        "street": "Parkweg 3",
+        "postal_code": "12341",
+        "place": "Musterstadt",
+    },
+    {
+        "member": "technik@stadtbad-musterstadt.example",
+        "name": "Stadtbad Musterstadt",
+        "kind": Institution.Kind.POOL,
+        "street": "Am Hafen 12",
+        "postal_code": "12344",
+        "place": "Musterstadt",
+    },
+]
+QUESTIONNAIRES = Path(__file__).resolve().parent / "questionnaires"
 
 
 def demo_totp_key(email: str) -> str:
@@ -93,8 +118,8 @@ def totp_secret_base32(email: str) -> str:
 
 
 @transaction.atomic
-def load_demo() -> str:
-    """Create or refresh the demo state; return a fresh API token with all scopes."""
+def load_demo() -> DemoTokens:
+    """Create or refresh the demo state; return fresh API tokens (the office's, the school's)."""
     offices = {}
     for spec in OFFICES:
         office, _ = Office.objects.update_or_create(
@@ -142,26 +167,77 @@ def load_demo() -> str:
             )
         if person.kind == User.Kind.CITIZEN:
             CitizenProfile.objects.get_or_create(user=user, defaults={"postal_code": "12345", "place": "Musterstadt"})
-        if person.kind == User.Kind.INSTITUTION:
-            school, _ = Institution.objects.get_or_create(
-                office=offices["musterstadt"],
-                name="Grundschule am Park",
-                defaults={
-                    "kind": Institution.Kind.SCHOOL,
-                    "street": "Parkweg 3",
-                    "postal_code": "12341",
-                    "place": "Musterstadt",
-                    "email": person.email,
-                },
-            )
-            school.members.add(user)
+    institutions = {}
+    for spec in INSTITUTIONS:
+        institution, _ = Institution.objects.get_or_create(
+            office=offices["musterstadt"],
+            name=spec["name"],
+            defaults={key: spec[key] for key in ("kind", "street", "postal_code", "place")} | {"email": spec["member"]},
+        )
+        institution.members.add(User.objects.get(email=spec["member"]))
+        institutions[institution.kind] = institution
     # The second office's admin also works for the first one (office switcher).
     Membership.objects.get_or_create(
         user=User.objects.get(email="admin@beispielkreis.example"), office=offices["musterstadt"], role=Role.CLERK
     )
 
-    ApiClient.objects.filter(office=offices["musterstadt"], name="Demo-Schnittstelle").delete()
+    load_online_services(list(offices.values()))
+
+    ApiClient.objects.filter(office=offices["musterstadt"], name__in=["Demo-Schnittstelle", "Schulverwaltung"]).delete()
     _client, token = create_api_client(
         actor=ACTOR, office=offices["musterstadt"], name="Demo-Schnittstelle", scopes=list(ApiClient.Scope.values)
     )
-    return token
+    _client, school_token = create_api_client(
+        actor=ACTOR,
+        office=offices["musterstadt"],
+        name="Schulverwaltung",
+        scopes=[ApiClient.Scope.FORMS],
+        institution=institutions[Institution.Kind.SCHOOL],
+    )
+    return DemoTokens(office=token, school=school_token)
+
+
+@dataclass(frozen=True)
+class DemoTokens:
+    office: str  # all scopes, for the office's own systems
+    school: str  # scope forms, acting for the demo school (§34 notifications by API)
+
+
+def load_online_services(offices: list[Office]) -> list[Service]:
+    """The demo forms as published version 1 and their services, switched on in every office.
+
+    A form already published stays as it is (an admin may have published newer versions).
+    """
+    from oegd.demo.services import SERVICES
+
+    loaded = []
+    for spec in SERVICES:
+        resource = json.loads((QUESTIONNAIRES / f"{spec['form']}.json").read_text(encoding="utf-8"))
+        form, _ = FormDefinition.objects.get_or_create(
+            slug=spec["form"], defaults={"url": resource["url"], "title": resource.get("title", spec["form"])}
+        )
+        if not form.versions.exists():
+            FormVersion.objects.create(
+                form=form, version=1, status=FormVersion.Status.ACTIVE, resource=resource, published_at=timezone.now()
+            )
+        fields = {key: spec[key] for key in SERVICE_FIELDS}
+        service, _ = Service.objects.update_or_create(slug=spec["slug"], defaults={**fields, "form": form})
+        for office in offices:
+            ServiceOffer.objects.get_or_create(service=service, office=office, defaults={"is_active": True})
+        loaded.append(service)
+    return loaded
+
+
+SERVICE_FIELDS = (
+    "kind",
+    "case_type",
+    "leika_code",
+    "kle_code",
+    "allow_anonymous",
+    "allow_citizens",
+    "institution_kinds",
+    "routing",
+    "postal_code_link_id",
+    "place_link_id",
+    "texts",
+)

@@ -165,11 +165,14 @@ class Draft(models.Model):
     email = models.EmailField(blank=True)  # where the resume link went
     resume_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     submission_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Set on submission; the answers then live in the Submission and are cleared here.
+    submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     expires_at = models.DateTimeField()
 
     class Meta:
+        indexes = [models.Index(fields=["expires_at"])]
         verbose_name = _("draft")
         verbose_name_plural = _("drafts")
 
@@ -202,7 +205,9 @@ class Submission(models.Model):
     language = models.CharField(max_length=10)
     # "draft:<uuid>" for the portal, "api:<client>:<key>" for systems: a retry finds the first.
     idempotency_key = models.CharField(max_length=200, unique=True)
-    status_secret_hash = models.CharField(max_length=64)
+    # Printed on the receipt; opens the status page without an account. Encrypted, because the
+    # receipt (with its QR code) can be downloaded again later.
+    status_secret = EncryptedTextField()
     submitted_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

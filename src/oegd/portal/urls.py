@@ -6,8 +6,6 @@ app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("services/", views.services, name="services"),
-    path("status/", views.status, name="status"),
     path("appointments/", views.appointments, name="appointments"),
     path("messages/", views.messages_entry, name="messages"),
     path("info/", views.info, name="info"),

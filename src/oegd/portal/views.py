@@ -20,16 +20,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @public
-def services(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/services.html")
-
-
-@public
-def status(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/status.html")
-
-
-@public
 def appointments(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/appointments.html")
 

@@ -154,7 +154,7 @@ def settings_db_url():
 @pytest.mark.django_db
 def test_scheduler_enqueues_each_job_once_per_interval():
     first = enqueue_due_jobs()
-    assert set(first) == {"clear_expired_sessions", "verify_audit_chain"}
+    assert set(first) == {"clear_expired_sessions", "verify_audit_chain", "delete_expired_drafts"}
     assert enqueue_due_jobs() == []
     with time_machine.travel(timezone.now() + timedelta(hours=1, minutes=1)):
         assert enqueue_due_jobs() == ["clear_expired_sessions"]

@@ -15,7 +15,7 @@ def test_demo_loads_idempotently_and_prints_working_logins(capsys):
     second = capsys.readouterr().out
     assert Office.objects.count() == 2
     assert User.objects.filter(email="buerger@example.org", kind=User.Kind.CITIZEN).count() == 1
-    assert ApiClient.objects.count() == 1
+    assert ApiClient.objects.count() == 2  # the office token and the demo school's
     assert "admin@musterstadt.example" in first and "demo-Musterland-2026" in first
     token = second.split("API token (all scopes, shown once): ")[1].split()[0]
     assert authenticate_api_token(token).name == "Demo-Schnittstelle"

@@ -14,16 +14,28 @@ class Command(BaseCommand):
         parser.add_argument(
             "--scopes", nargs="+", required=True, help=f"Any of: {', '.join(ApiClient.Scope.values)}, or 'all'."
         )
+        parser.add_argument("--institution", type=int, help="Id of the institution the token acts for.")
 
-    def handle(self, *args, office: str, name: str, scopes: list[str], **options):
+    def handle(self, *args, office: str, name: str, scopes: list[str], institution: int | None = None, **options):
+        from oegd.directory.models import Institution
+
         target = Office.objects.filter(slug=office).first()
         if target is None:
             raise CommandError(f"No office with slug '{office}'.")
+        acting_for = None
+        if institution is not None:
+            acting_for = Institution.objects.filter(pk=institution, office=target).first()
+            if acting_for is None:
+                raise CommandError(f"No institution {institution} in office '{office}'.")
         if scopes == ["all"]:
             scopes = list(ApiClient.Scope.values)
         try:
             client, token = create_api_client(
-                actor=SystemActor("manage.py create_api_client"), office=target, name=name, scopes=scopes
+                actor=SystemActor("manage.py create_api_client"),
+                office=target,
+                name=name,
+                scopes=scopes,
+                institution=acting_for,
             )
         except DomainError as exc:
             raise CommandError(exc.message) from exc

@@ -10,7 +10,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if settings.PRODUCTION and not settings.TESTING:
             raise CommandError("The demo data set is not loaded in production mode.")
-        token = load_demo()
+        tokens = load_demo()
         out = self.stdout.write
         out("")
         out("Demo of the ÖGD platform – fictional state Musterland, http://127.0.0.1:8000")
@@ -25,5 +25,6 @@ class Command(BaseCommand):
                     f"  (current code: manage.py demo_totp {person.email})"
                 )
         out("")
-        out(f"Staff log in at /login/ then /staff/; API token (all scopes, shown once): {token}")
+        out(f"Staff log in at /login/ then /staff/; API token (all scopes, shown once): {tokens.office}")
+        out(f"API token of the school (scope forms, §34 notifications via FHIR or REST): {tokens.school}")
         out("")
