@@ -7,6 +7,9 @@ import pytest
 
 os.environ.setdefault("OEGD_TESTING", "1")
 
+# Chromium, pages and axe-core for the browser tests of every app.
+pytest_plugins = ["oegd.core.tests.browser_fixtures"]
+
 
 def pytest_configure(config):
     from pathlib import Path

@@ -64,7 +64,9 @@ def post_data(definition: QuestionnaireDefinition, page: Page, items: list[dict]
             values = answers[item.link_id]
             if item.repeats and item.type in ("choice", "open-choice"):
                 chosen = [typed_value(item, answer) for answer in values]
-                data[f"q:{item.link_id}"] = [v[f"q:{item.link_id}"] for v in chosen]
+                # checkbox groups have no "other" box: the free text field alone carries it
+                boxes = [v[f"q:{item.link_id}"] for v in chosen]
+                data[f"q:{item.link_id}"] = [box for box in boxes if box != "other"]
                 for v in chosen:
                     data.update({k: val for k, val in v.items() if k.endswith(":other")})
             elif item.repeats:
