@@ -22,7 +22,15 @@ CITIZEN_LANGUAGES = [code for code, _name in settings.LANGUAGES if code != SOURC
 COMPLETE_LANGUAGES = [settings.LANGUAGE_CODE]  # German: every entry, staff ones included
 
 # An entry is staff-only when every place it is used matches one of these.
-STAFF_ONLY_MARKERS = ("/templates/core/staff/", "directory/templates/directory/staff_", "/admin")
+STAFF_ONLY_MARKERS = (
+    "/templates/core/staff/",
+    "directory/templates/directory/staff_",
+    "/admin",
+    "cases/templates/cases/",
+    "cases/views.py",
+    "forms/templates/forms/authoring/",
+    "forms/authoring",
+)
 
 # Python %-placeholders (``%(name)s``, ``%(minutes)d``, ``%s``); ``%%`` is a literal percent sign.
 PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[#0 +\-]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[diouxXeEfFgGcrsa%]")
