@@ -14,6 +14,7 @@ help:
 	@echo "make run    – set up and start the demo at http://127.0.0.1:$(PORT) (SQLite, demo data)"
 	@echo "make test   – lint and run the whole test suite on PostgreSQL"
 	@echo "make bench  – load benchmark against the production server setup"
+	@echo "make bench-forms – form server: 200-item questionnaire, submissions per second"
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -60,4 +61,7 @@ test: install browser compilemessages lint
 bench: install compilemessages
 	$(PY) benchmarks/run_http_bench.py
 
-.PHONY: help install browser compilemessages run lint test bench
+bench-forms: install compilemessages
+	$(PY) benchmarks/run_forms_bench.py
+
+.PHONY: help install browser compilemessages run lint test bench bench-forms
