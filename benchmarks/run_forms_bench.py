@@ -40,7 +40,12 @@ def questionnaire_200() -> dict:
         for number in range(10):
             link_id = f"p{page}.q{number}"
             item_type = TYPES[number]
-            item: dict = {"linkId": link_id, "type": item_type, "text": f"Frage {page}.{number}", "required": number < 3}
+            item: dict = {
+                "linkId": link_id,
+                "type": item_type,
+                "text": f"Frage {page}.{number}",
+                "required": number < 3,
+            }
             item["_text"] = {
                 "extension": [
                     {
@@ -54,7 +59,8 @@ def questionnaire_200() -> dict:
             }
             if item_type in ("choice", "open-choice"):
                 item["answerOption"] = [
-                    {"valueCoding": {"system": "urn:bench", "code": f"c{k}", "display": f"Option {k}"}} for k in range(5)
+                    {"valueCoding": {"system": "urn:bench", "code": f"c{k}", "display": f"Option {k}"}}
+                    for k in range(5)
                 ]
             if item_type == "integer":
                 item["extension"] = [
@@ -86,7 +92,9 @@ def answer_for(item: dict) -> dict:
         "date": {"valueDate": "2020-05-01"},
         "choice": {"valueCoding": {"system": "urn:bench", "code": "c1", "display": "Option 1"}},
         "text": {"valueString": "Ein längerer Text."},
-        "quantity": {"valueQuantity": {"value": 12.5, "unit": "kg", "system": "http://unitsofmeasure.org", "code": "kg"}},
+        "quantity": {
+            "valueQuantity": {"value": 12.5, "unit": "kg", "system": "http://unitsofmeasure.org", "code": "kg"}
+        },
         "time": {"valueTime": "14:05:00"},
         "open-choice": {"valueString": "etwas anderes"},
     }[item["type"]]

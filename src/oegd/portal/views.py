@@ -12,6 +12,7 @@ from oegd.core import services as core_services
 from oegd.core.access import portal_user_required, public
 from oegd.core.forms import ProfileForm
 from oegd.core.problems import operation_outcome, problem_response
+from oegd.forms import selectors as form_selectors
 
 
 @public
@@ -47,7 +48,15 @@ def accessibility(request: HttpRequest) -> HttpResponse:
 @portal_user_required
 def my_area(request: HttpRequest) -> HttpResponse:
     if request.user.kind == request.user.Kind.INSTITUTION:
-        return render(request, "portal/my_institution.html", {"institutions": request.user.institutions.all()})
+        return render(
+            request,
+            "portal/my_institution.html",
+            {
+                "institutions": request.user.institutions.all(),
+                "submissions": form_selectors.submissions_of(request.user)[:50],
+                "drafts": form_selectors.open_drafts_of(request.user),
+            },
+        )
     profile = getattr(request.user, "citizen_profile", None)
     initial = (
         {"postal_code": profile.postal_code, "place": profile.place, "accessibility_needs": profile.accessibility_needs}
@@ -62,7 +71,12 @@ def my_area(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/my_area.html",
-        {"form": form, "access_log": core_selectors.access_log_for_citizen(user=request.user, limit=50)},
+        {
+            "form": form,
+            "access_log": core_selectors.access_log_for_citizen(user=request.user, limit=50),
+            "submissions": form_selectors.submissions_of(request.user)[:50],
+            "drafts": form_selectors.open_drafts_of(request.user),
+        },
         status=400 if form.errors else 200,
     )
 
