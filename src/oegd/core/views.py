@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import base64
-import io
 from typing import Any
 
-import qrcode
-import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
@@ -33,6 +30,7 @@ from oegd.core.forms import (
     TotpForm,
 )
 from oegd.core.models import User
+from oegd.core.qr import qr_svg_data_uri
 from oegd.core.tasks import ping_worker
 
 
@@ -105,12 +103,6 @@ def lockout_response(request: HttpRequest, credentials: Any = None, *args: Any, 
     )
 
 
-def _svg_qr_data_uri(text: str) -> str:
-    buffer = io.BytesIO()
-    qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8).save(buffer)
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
 def _stamp_second_factor(view: Any) -> Any:
     view.oegd_access = "staff-second-factor"
     return view
@@ -149,7 +141,7 @@ def login_verify(request: HttpRequest) -> HttpResponse:
     if enrolling:
         secret = base64.b32encode(device.bin_key).decode()
         context["secret"] = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
-        context["qr"] = _svg_qr_data_uri(device.config_url)
+        context["qr"] = qr_svg_data_uri(device.config_url)
     return render(request, "core/login_verify.html", context, status=400 if error or form.errors else 200)
 
 

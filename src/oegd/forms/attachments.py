@@ -371,6 +371,7 @@ def store_attachment(
                 content_type=accepted.content_type,
                 size=accepted.size,
                 sha256=accepted.sha256,
+                sha1=accepted.sha1_b64,
                 storage_name=storage_name,
                 scan=scan,
             )
@@ -418,15 +419,12 @@ def delete_attachment(*, actor: Any, attachment: Attachment) -> None:
 
 
 def attachment_answer(attachment: Attachment) -> dict[str, Any]:
-    """The FHIR ``valueAttachment`` of a QuestionnaireResponse answer for ``attachment``.
-
-    The SHA-1 of ``hash`` is computed from the stored file (the row keeps only the SHA-256).
-    """
+    """The FHIR ``valueAttachment`` of a QuestionnaireResponse answer for ``attachment``."""
     return {
         "contentType": attachment.content_type,
         "title": attachment.filename,
         "size": attachment.size,
-        "hash": _sha1_b64(open_attachment(attachment)),
+        "hash": attachment.sha1,
         "url": f"urn:uuid:{attachment.public_id}",
         "creation": attachment.uploaded_at.isoformat(),
     }

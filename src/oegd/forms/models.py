@@ -237,6 +237,7 @@ class Attachment(models.Model):
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
+    sha1 = models.CharField(max_length=28)  # base64, as FHIR Attachment.hash wants it
     storage_name = models.CharField(max_length=200, unique=True)
     scan = models.CharField(max_length=20, choices=Scan.choices)
     uploaded_at = models.DateTimeField(default=timezone.now)

@@ -11,16 +11,12 @@ WeasyPrint URL fetcher refuses every other kind of URL.
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import qrcode
-import qrcode.image.svg
 import weasyprint
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -29,6 +25,7 @@ from django.utils.formats import date_format, time_format
 from django.utils.translation import get_language_bidi, gettext, override
 from weasyprint.urls import URLFetcher
 
+from oegd.core.qr import qr_svg_data_uri
 from oegd.forms.summary import SummaryRow
 
 
@@ -89,9 +86,7 @@ def data_only_url_fetcher() -> URLFetcher:
 
 def qr_code_data_uri(text: str) -> str:
     """An SVG QR code of ``text`` as a data URI (no file, no network)."""
-    buffer = io.BytesIO()
-    qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=0).save(buffer)
-    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return qr_svg_data_uri(text, box_size=10, border=0)
 
 
 def _submitted_date_and_time(receipt: Receipt) -> dict[str, str]:
