@@ -220,24 +220,9 @@ def load_online_services(offices: list[Office]) -> list[Service]:
             FormVersion.objects.create(
                 form=form, version=1, status=FormVersion.Status.ACTIVE, resource=resource, published_at=timezone.now()
             )
-        fields = {key: spec[key] for key in SERVICE_FIELDS}
+        fields = {key: spec[key] for key in (*Service.SETTINGS_FIELDS, "texts")}
         service, _ = Service.objects.update_or_create(slug=spec["slug"], defaults={**fields, "form": form})
         for office in offices:
             ServiceOffer.objects.get_or_create(service=service, office=office, defaults={"is_active": True})
         loaded.append(service)
     return loaded
-
-
-SERVICE_FIELDS = (
-    "kind",
-    "case_type",
-    "leika_code",
-    "kle_code",
-    "allow_anonymous",
-    "allow_citizens",
-    "institution_kinds",
-    "routing",
-    "postal_code_link_id",
-    "place_link_id",
-    "texts",
-)

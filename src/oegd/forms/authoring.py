@@ -40,6 +40,7 @@ from oegd.forms.questionnaire import (
     QuestionnaireDefinition,
     QuestionnaireInvalid,
     load_questionnaire,
+    translations_of,
 )
 
 FORM_URL_PREFIX = "https://oegd.example/fhir/Questionnaire/"
@@ -181,20 +182,6 @@ def question_choices(resource: dict, exclude: str | None = None) -> list[tuple[s
         for _container, _index, raw in _walk(resource)
         if raw["type"] in QUESTION_TYPES and raw["linkId"] != exclude
     ]
-
-
-def translations_of(element: dict | None) -> dict[str, str]:
-    """{lang: content} of the FHIR translation extensions on a primitive's ``_element``."""
-    result: dict[str, str] = {}
-    for ext in (element or {}).get("extension") or []:
-        if ext.get("url") != EXT_TRANSLATION:
-            continue
-        parts = {sub.get("url"): sub for sub in ext.get("extension") or []}
-        lang = parts.get("lang", {}).get("valueCode")
-        content = parts.get("content", {}).get("valueString")
-        if lang and content is not None:
-            result[lang] = content
-    return result
 
 
 def option_label(option: dict) -> tuple[str, str]:

@@ -689,21 +689,7 @@ def service_offer(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _service_initial(service: Service) -> dict[str, Any]:
-    initial: dict[str, Any] = {
-        name: getattr(service, name)
-        for name in (
-            "kind",
-            "case_type",
-            "leika_code",
-            "kle_code",
-            "allow_anonymous",
-            "allow_citizens",
-            "institution_kinds",
-            "routing",
-            "postal_code_link_id",
-            "place_link_id",
-        )
-    }
+    initial: dict[str, Any] = {name: getattr(service, name) for name in Service.SETTINGS_FIELDS}
     initial["form"] = service.form_id
     for lang, entry in service.texts.items():
         for key in authoring.SERVICE_TEXT_KEYS:

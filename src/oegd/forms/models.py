@@ -76,6 +76,20 @@ class FormVersion(models.Model):
 class Service(models.Model):
     """An online service (Onlinedienst), defined state-wide and switched on per office."""
 
+    # What a state administrator sets about a service (besides its form and texts).
+    SETTINGS_FIELDS = (
+        "kind",
+        "case_type",
+        "leika_code",
+        "kle_code",
+        "allow_anonymous",
+        "allow_citizens",
+        "institution_kinds",
+        "routing",
+        "postal_code_link_id",
+        "place_link_id",
+    )
+
     class Kind(models.TextChoices):
         NOTIFICATION = "notification", _("Notification")
         APPLICATION = "application", _("Application")

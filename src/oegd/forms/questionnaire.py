@@ -406,7 +406,7 @@ def load_questionnaire(data: dict[str, Any] | str | bytes) -> QuestionnaireDefin
         items=items,
         by_link_id=by_link_id,
         title=data.get("title"),
-        title_translations=_translations(data.get("_title")),
+        title_translations=translations_of(data.get("_title")),
         version=data.get("version"),
     )
     _check_enable_when(definition)
@@ -461,9 +461,9 @@ def _load_item(raw: dict[str, Any], path: str) -> Item:
         min_value=min_value,
         max_value=max_value,
         regex=regex,
-        translations=_translations(raw.get("_text")),
+        translations=translations_of(raw.get("_text")),
         option_translations=[
-            _translations((option.get("valueCoding") or {}).get("_display") or option.get("_valueString"))
+            translations_of((option.get("valueCoding") or {}).get("_display") or option.get("_valueString"))
             for option in raw_options
         ],
         max_size=_max_size(extensions.get(EXT_MAX_SIZE), where),
@@ -528,7 +528,8 @@ def _load_enable_when(raw: dict[str, Any], where: str) -> EnableWhen:
     return EnableWhen(question=raw["question"], operator=operator, answer=answer)
 
 
-def _translations(element: dict[str, Any] | None) -> dict[str, str]:
+def translations_of(element: dict[str, Any] | None) -> dict[str, str]:
+    """{lang: content} of the FHIR translation extensions on a primitive's ``_element``."""
     result: dict[str, str] = {}
     for ext in (element or {}).get("extension") or []:
         if ext.get("url") != EXT_TRANSLATION:
