@@ -162,3 +162,50 @@ def test_parent_fills_anamnesis_in_turkish_leaves_resumes_and_follows_status(
     expect(resumed.locator(".oegd-reference")).to_have_text(submission.reference)
     axe_check(resumed)
     later.close()
+
+
+def test_anonymous_counselling_request_and_status_by_reference_and_secret(
+    browser, page, axe_check, live_server, settings
+):
+    from oegd.demo.data import load_demo
+    from oegd.forms.models import Service
+
+    settings.SITE_URL = live_server.url
+    load_demo()
+    service = Service.objects.get(slug="counselling-request")
+    definition = definition_of(active_version(service.form))
+    example = json.loads(
+        (settings.BASE_DIR / "src/oegd/demo/questionnaires/examples/counselling-request.response.json").read_text()
+    )
+    answers = answers_by_link_id(example["item"])
+
+    page.goto("/services/")
+    page.get_by_role("link", name=service.text("title", "en")).click()
+    axe_check(page)
+    page.locator("form[action$='/start/'] button[type=submit]").click()
+    for form_page in pages_of(definition):
+        fill(page, definition, form_page, answers, upload=None)
+        axe_check(page)
+        page.locator('.oegd-actions button[name="action"][value="next"]').click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your answers")
+    axe_check(page)
+    page.get_by_role("button", name="Send to the health office").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your request has been sent")
+    reference = page.locator(".oegd-reference").inner_text()
+    secret = page.locator("code.oegd-secret").inner_text()
+    assert Submission.objects.get(reference=reference).office.slug == "beispielkreis"
+
+    # Another device, no account: reference and secret from the receipt open the status page.
+    other = browser.new_context(base_url=live_server.url, locale="en-GB")
+    status = other.new_page()
+    status.goto("/status/")
+    status.get_by_label("Reference").fill(reference.lower())
+    status.get_by_label("Secret").fill("WRONG-WRONG-WRONG")
+    status.get_by_role("button", name="Show status").click()
+    expect(status.get_by_role("alert")).to_contain_text("We found no request with this reference and secret.")
+    status.get_by_label("Secret").fill(secret)
+    status.get_by_role("button", name="Show status").click()
+    expect(status).to_have_url(re.compile(rf"/status/{reference}/$"))
+    expect(status.locator(".oegd-timeline li")).to_have_text(re.compile("Received"))
+    axe_check(status)
+    other.close()
