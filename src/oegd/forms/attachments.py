@@ -31,6 +31,7 @@ import struct
 import unicodedata
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -40,6 +41,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from oegd.core import audit
@@ -416,6 +418,33 @@ def delete_attachment(*, actor: Any, attachment: Attachment) -> None:
         attachment.delete()
         # Only once the row is surely gone, so a rollback never leaves a row without its file.
         transaction.on_commit(lambda: attachment_storage().delete(storage_name))
+
+
+def sweep_orphans(*, older_than: timedelta = timedelta(days=1)) -> int:
+    """Retention: remove uploads that belong to nothing any more; returns how many.
+
+    Rows of neither a draft nor a submission (their draft expired), and files without a row
+    (a submission whose transaction rolled back after its inline files were written). Only
+    things older than ``older_than``, so uploads in flight are never touched.
+    """
+    cutoff = timezone.now() - older_than
+    swept: set[str] = set()  # their files go once the deletion commits
+    for attachment in Attachment.objects.filter(draft=None, submission=None, uploaded_at__lt=cutoff):
+        swept.add(attachment.storage_name)
+        delete_attachment(actor=audit.SystemActor("retention"), attachment=attachment)
+    removed = len(swept)
+    root = Path(attachment_storage().location)
+    if not root.exists():
+        return removed
+    candidates = [path for path in root.rglob("*") if path.is_file() and path.stat().st_mtime < cutoff.timestamp()]
+    names = {path.relative_to(root).as_posix(): path for path in candidates}
+    names = {name: path for name, path in names.items() if name not in swept}
+    known = set(Attachment.objects.filter(storage_name__in=list(names)).values_list("storage_name", flat=True))
+    for name, path in names.items():
+        if name not in known:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def attachment_answer(attachment: Attachment) -> dict[str, Any]:

@@ -504,7 +504,8 @@ def _answer_strings(items: list[Any]) -> dict[str, str]:
 
 
 def delete_expired_drafts() -> int:
-    """Retention: drafts not touched for DRAFT_LIFETIME are deleted with their files."""
+    """Retention: drafts not touched for DRAFT_LIFETIME are deleted with their files, and
+    uploads that belong to nothing any more are swept."""
     count = 0
     for draft in Draft.objects.filter(expires_at__lt=timezone.now()).iterator():
         with transaction.atomic():
@@ -513,4 +514,5 @@ def delete_expired_drafts() -> int:
             audit.record(audit.SystemActor("retention"), "form.draft.expire", draft)
             draft.delete()
             count += 1
+    attachment_store.sweep_orphans()
     return count

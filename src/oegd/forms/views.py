@@ -9,6 +9,7 @@ from django.core.validators import validate_email
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -323,6 +324,7 @@ def attachment_download(request: HttpRequest, public_id: str) -> HttpResponse:
         user=request.user, session=request.session, public_id=public_id, office=staff_office
     )
     response = HttpResponse(open_attachment(attachment), content_type=attachment.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{attachment.filename}"'
+    # RFC 6266 with filename*: any name a citizen gave the file is safe in the header
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=attachment.filename)
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"  # an upload never runs as a page
     return response

@@ -532,3 +532,45 @@ def test_a_submitted_file_cannot_be_deleted(media, draft):
     assert Attachment.objects.filter(pk=attachment.pk).exists()
     assert len(stored_files(Path(media))) == 1
     assert not AuditEvent.objects.filter(action="attachment.delete").exists()
+
+
+def test_sweep_removes_rows_and_files_that_belong_to_nothing(media, draft, django_capture_on_commit_callbacks):
+    import os
+    from datetime import timedelta
+
+    import time_machine
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from oegd.forms.attachments import attachment_storage, sweep_orphans
+
+    storage = attachment_storage()
+    two_days_ago = (timezone.now() - timedelta(days=2)).timestamp()
+    stray = storage.save("ab/cd/stray", ContentFile(b"%PDF-1.4 left behind by a rolled-back submission"))
+    fresh = storage.save("ab/cd/fresh", ContentFile(b"%PDF-1.4 an upload in flight"))
+    os.utime(storage.path(stray), (two_days_ago, two_days_ago))
+
+    def row(name: str, **kwargs) -> Attachment:
+        path = storage.save(name, ContentFile(b"%PDF-1.4"))
+        os.utime(storage.path(path), (two_days_ago, two_days_ago))
+        return Attachment.objects.create(
+            link_id="x",
+            filename=f"{name[-4:]}.pdf",
+            content_type="application/pdf",
+            size=8,
+            sha256="0" * 64,
+            sha1="",
+            storage_name=path,
+            scan=Attachment.Scan.NOT_SCANNED,
+            **kwargs,
+        )
+
+    of_draft = row("ef/gh/kept", draft=draft)
+    with time_machine.travel(timezone.now() - timedelta(days=2)):
+        orphan = row("ij/kl/orph")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sweep_orphans() == 2  # the row that belongs to nothing, and the stray file
+    assert not storage.exists(stray) and not storage.exists(orphan.storage_name)
+    assert not Attachment.objects.filter(pk=orphan.pk).exists()
+    assert storage.exists(fresh)  # younger than a day: maybe still being submitted
+    assert Attachment.objects.filter(pk=of_draft.pk).exists() and storage.exists(of_draft.storage_name)
