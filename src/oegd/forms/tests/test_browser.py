@@ -209,3 +209,61 @@ def test_anonymous_counselling_request_and_status_by_reference_and_secret(
     expect(status.locator(".oegd-timeline li")).to_have_text(re.compile("Received"))
     axe_check(status)
     other.close()
+
+
+def test_office_admin_works_a_case_previews_a_form_in_arabic_and_switches_a_service(
+    page, log_in_as, axe_check, live_server, settings, tmp_path
+):
+    from oegd.demo.data import load_demo
+    from oegd.forms import services
+    from oegd.forms.models import Service, ServiceOffer
+
+    settings.MEDIA_ROOT = tmp_path
+    load_demo()
+    parent = User.objects.get(email="buerger@example.org")
+    service = Service.objects.get(slug="school-entry-anamnesis")
+    example = json.loads(
+        (settings.BASE_DIR / "src/oegd/demo/questionnaires/examples/school-entry-anamnesis.response.json").read_text()
+    )
+    _strip_uploads(example["item"])
+    draft = services.start_draft(service=service, user=parent, language="tr")
+    services.save_draft_page(actor=parent, draft=draft, items=example["item"], page=0)
+    reference = services.submit_draft(actor=parent, draft=draft).submission.reference
+
+    admin = User.objects.get(email="admin@musterstadt.example")
+    log_in_as(admin, admin.offices().get(slug="musterstadt"))
+    page.goto("/staff/cases/")
+    axe_check(page)
+    page.get_by_role("link", name=reference).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(reference)
+    expect(page.get_by_text(answers_by_link_id(example["item"])["child.name"][0]["valueString"])).to_be_visible()
+    axe_check(page)
+    page.get_by_label("Next milestone").select_option("in_review")
+    page.get_by_role("button", name="Record").click()
+    expect(page.get_by_role("status")).to_contain_text("The milestone is recorded.")
+    assert list(Submission.objects.get(reference=reference).case.milestones.values_list("code", flat=True)) == [
+        "received",
+        "in_review",
+    ]
+
+    page.goto("/staff/forms/")
+    axe_check(page)
+    page.goto(f"/staff/forms/{service.form.slug}/preview/?lang=ar")
+    expect(page.locator("main")).to_contain_text(definition_of(active_version(service.form)).title_in("ar"))
+    axe_check(page)
+
+    page.goto("/staff/forms/services/")
+    axe_check(page)
+    row = page.locator("tr", has_text=service.text("title", "en"))
+    row.get_by_role("button").click()
+    expect(page.locator("tr", has_text=service.text("title", "en")).get_by_role("button")).to_contain_text("Switch on")
+    assert not ServiceOffer.objects.get(service=service, office__slug="musterstadt").is_active
+    assert ServiceOffer.objects.get(service=service, office__slug="beispielkreis").is_active
+
+
+def _strip_uploads(items: list) -> None:
+    for item in items:
+        item["answer"] = [answer for answer in item.get("answer", []) if "valueAttachment" not in answer]
+        if not item["answer"]:
+            item.pop("answer")
+        _strip_uploads(item.get("item", []))
