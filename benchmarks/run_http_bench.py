@@ -43,6 +43,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "benchmarks"
 RESULTS_DIR = BENCH_DIR / "results"
 LUA_SCRIPT = BENCH_DIR / "wrk_report.lua"
+SUBMIT_SCRIPT = BENCH_DIR / "wrk_submit.lua"
+SUBMIT_PATH = "/fhir/QuestionnaireResponse"
+SUBMIT_EXAMPLE = ROOT / "src/oegd/demo/questionnaires/examples/ifsg34-notification.response.json"
 VENV_BIN = ROOT / ".venv" / "bin"
 PYTHON = VENV_BIN / "python"
 GUNICORN = VENV_BIN / "gunicorn"
@@ -93,6 +96,9 @@ class Target:
     path: str
     runs: list[dict[str, Any]] = field(default_factory=list)
     warmup: dict[str, Any] | None = None
+    # A POST target: its wrk script and the environment the script reads.
+    script: Path | None = None
+    script_env: dict[str, str] = field(default_factory=dict)
 
 
 class BenchError(RuntimeError):
@@ -252,9 +258,11 @@ def demo_postal_code(db_name: str) -> str:
     return values[0]
 
 
-def prepare_database(args: argparse.Namespace, env: dict[str, str], notes: list[str]) -> str:
+def prepare_database(args: argparse.Namespace, env: dict[str, str], notes: list[str]) -> tuple[str, str]:
+    """Create and fill the database; returns the PostgreSQL version and the demo school's token."""
     log(f"creating database {args.db_name}")
     pg_version = recreate_database(args.db_name)
+    demo_output = ""
     log("migrate")
     manage(["migrate", "--noinput", "-v", "0"], env)
 
@@ -264,10 +272,11 @@ def prepare_database(args: argparse.Namespace, env: dict[str, str], notes: list[
         if result.returncode != 0 and "production mode" in (result.stdout + result.stderr):
             # The demo loader refuses production mode on purpose; load the same data into the
             # same database (same data keys) from a development-mode process instead.
-            manage(["load_demo"], dict(env, OEGD_MODE="development"))
+            result = manage(["load_demo"], dict(env, OEGD_MODE="development"))
             notes.append("load_demo refuses production mode; it was run with OEGD_MODE=development (same DB, keys).")
         elif result.returncode != 0:
             raise BenchError(f"manage.py load_demo failed:\n{(result.stdout + result.stderr)[-4000:]}")
+        demo_output = result.stdout
     else:
         log("load_demo is not available; creating one Office instead")
         manage(
@@ -284,7 +293,8 @@ def prepare_database(args: argparse.Namespace, env: dict[str, str], notes: list[
 
     log("collectstatic")
     manage(["collectstatic", "--noinput", "-v", "0"], env)
-    return pg_version
+    token = re.search(r"API token of the school[^:]*: (\S+)", demo_output)
+    return pg_version, token.group(1) if token else ""
 
 
 # --- gunicorn ------------------------------------------------------------------------------------
@@ -384,6 +394,48 @@ def resolve_targets(base_url: str, postal_code: str, notes: list[str]) -> list[T
     return targets
 
 
+def submission_target(base_url: str, token: str, workdir: Path, notes: list[str]) -> Target | None:
+    """The §34 notification POSTed by the demo school, each time as a new submission."""
+    if not token:
+        notes.append("No demo school token: the form submission was not measured.")
+        return None
+    example = json.loads(SUBMIT_EXAMPLE.read_text(encoding="utf-8"))
+    _drop_uploads(example["item"])  # the example points at an upload; the benchmark sends no file
+    body = workdir / "submission.json"
+    body.write_text(json.dumps(example), encoding="utf-8")
+    request = urllib.request.Request(
+        base_url + SUBMIT_PATH,
+        data=body.read_bytes(),
+        method="POST",
+        headers={
+            "Content-Type": "application/fhir+json",
+            "Authorization": f"Bearer {token}",
+            "Idempotency-Key": "probe",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    if status != 201:
+        raise BenchError(f"POST {SUBMIT_PATH} answers {status}, expected 201")
+    return Target(
+        "Form submission (FHIR QuestionnaireResponse, §34)",
+        SUBMIT_PATH,
+        script=SUBMIT_SCRIPT,
+        script_env={"OEGD_BENCH_BODY": str(body), "OEGD_BENCH_TOKEN": token, "OEGD_BENCH_REPORT": str(LUA_SCRIPT)},
+    )
+
+
+def _drop_uploads(items: list[dict[str, Any]]) -> None:
+    for item in items:
+        item["answer"] = [answer for answer in item.get("answer", []) if "valueAttachment" not in answer]
+        if not item["answer"]:
+            item.pop("answer")
+        _drop_uploads(item.get("item", []))
+
+
 def check_start_page(base_url: str, notes: list[str]) -> dict[str, Any]:
     status, headers, body = http_get(base_url + "/")
     html = body.decode("utf-8", errors="replace")
@@ -403,7 +455,7 @@ def check_start_page(base_url: str, notes: list[str]) -> dict[str, Any]:
     return info
 
 
-def run_wrk(wrk: str, url: str, args: argparse.Namespace, seconds: int) -> dict[str, Any]:
+def run_wrk(wrk: str, url: str, args: argparse.Namespace, seconds: int, target: Target | None = None) -> dict[str, Any]:
     command = [
         wrk,
         f"-t{args.threads}",
@@ -412,12 +464,13 @@ def run_wrk(wrk: str, url: str, args: argparse.Namespace, seconds: int) -> dict[
         "--timeout",
         "10s",
         "-s",
-        str(LUA_SCRIPT),
+        str(target.script if target is not None and target.script else LUA_SCRIPT),
     ]
     for name, value in REQUEST_HEADERS.items():
         command += ["-H", f"{name}: {value}"]
     command.append(url)
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    script_env = dict(os.environ, **(target.script_env if target is not None else {}))
+    result = subprocess.run(command, capture_output=True, text=True, check=False, env=script_env)
     match = re.search(r"^WRK_RESULT (\{.*\})$", result.stdout, re.MULTILINE)
     if result.returncode != 0 or not match:
         raise BenchError(f"wrk failed for {url} (exit {result.returncode}):\n{result.stdout}\n{result.stderr}")
@@ -431,10 +484,10 @@ def measure(wrk: str, base_url: str, targets: list[Target], args: argparse.Names
     log(f"load: {len(targets)} endpoints, warm-up {args.warmup} s, {args.runs} x {args.duration} s (~{total} s)")
     for target in targets:
         if args.warmup:
-            target.warmup = run_wrk(wrk, base_url + target.path, args, args.warmup)
+            target.warmup = run_wrk(wrk, base_url + target.path, args, args.warmup, target)
     for round_no in range(1, args.runs + 1):
         for target in targets:
-            data = run_wrk(wrk, base_url + target.path, args, args.duration)
+            data = run_wrk(wrk, base_url + target.path, args, args.duration, target)
             target.runs.append(data)
             log(
                 f"round {round_no}/{args.runs} {target.path}: {data['rps']:.0f} req/s, "
@@ -569,13 +622,16 @@ def main(argv: list[str] | None = None) -> int:
         wrk = ensure_wrk()
         loadavg_before = os.getloadavg()
         db_created = True  # from here on the database may exist and is dropped in `finally`
-        pg_version = prepare_database(args, env, notes)
+        pg_version, school_token = prepare_database(args, env, notes)
         postal_code = demo_postal_code(args.db_name)
 
         server = Server(args, env, workdir)
         server.start()
         start_page = check_start_page(server.base_url, notes)
         targets = resolve_targets(server.base_url, postal_code, notes)
+        submission = submission_target(server.base_url, school_token, workdir, notes)
+        if submission is not None:
+            targets.insert(-1, submission)
         measure(wrk, server.base_url, targets, args)
 
         machine = machine_info(pg_version, wrk, started)

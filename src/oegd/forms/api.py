@@ -102,7 +102,7 @@ def submit(
     client = getattr(request, "api_client", None)
     service = get_object_or_404(selectors.offered_services(), slug=slug)
     if client is not None:
-        allowed = selectors.service_for_submission(form_url=service.form.url, client=client) is not None
+        allowed = selectors.client_may_submit(client=client, service=service)
         institution = client.institution
         actor: Any = client
     else:

@@ -285,19 +285,20 @@ def questionnaire_resource(version: FormVersion) -> dict[str, Any]:
     }
 
 
-def service_for_submission(*, form_url: str, client: Any = None, user: Any = None) -> Service | None:
-    """The offered service whose form has ``form_url`` (``url`` or ``url|version``) and that the
-    caller may use: a token acting for an institution, or a logged-in person."""
-    base = form_url.partition("|")[0]
-    services = offered_services().filter(form__url=base)
+def client_may_submit(*, client: Any, service: Service) -> bool:
+    """A token acting for an institution submits the services of its kind; an office's own
+    system (no institution) may submit any service."""
     institution = getattr(client, "institution", None)
-    for service in services:
-        if institution is not None and institution.kind in service.institution_kinds:
+    return institution is None or institution.kind in service.institution_kinds
+
+
+def service_for_submission(*, form_url: str, client: Any) -> Service | None:
+    """The offered service whose form has ``form_url`` (``url`` or ``url|version``) and that the
+    API client may submit."""
+    base = form_url.partition("|")[0]
+    for service in offered_services().filter(form__url=base):
+        if client_may_submit(client=client, service=service):
             return service
-        if user is not None and may_use(user=user, service=service):
-            return service
-        if client is not None and institution is None:
-            return service  # an office system (e.g. a specialist application) may submit any form
     return None
 
 
