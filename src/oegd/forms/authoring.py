@@ -334,9 +334,10 @@ def save_item(
         if original_link_id is None:
             raw: dict[str, Any] = {}
         else:
-            raw = find_item(resource, original_link_id)
-            if raw is None:
+            found = find_item(resource, original_link_id)
+            if found is None:
                 raise AuthoringError(_("This question does not exist (any more)."))
+            raw = found
         if spec.link_id != original_link_id and find_item(resource, spec.link_id) is not None:
             raise AuthoringError(_("Another item has this linkId already."), "link_id")
         _apply_spec(resource, raw, spec)

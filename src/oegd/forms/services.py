@@ -262,7 +262,8 @@ def submit_response(
         return SubmissionResult(existing, created=False, secret=None)
     version = _version_for(service, response)
     definition = definition_of(version)
-    items = response.get("item") if isinstance(response.get("item"), list) else []
+    raw_items = response.get("item")
+    items: list[Any] = raw_items if isinstance(raw_items, list) else []
     inline, refused = _inline_attachments(definition, items)
     try:
         prepared, office = _prepare(service=service, version=version, items=items, institution=institution)
@@ -330,8 +331,9 @@ def _inline_attachments(
         for entry in entries:
             if not isinstance(entry, dict):
                 continue
-            item = definition.by_link_id.get(entry.get("linkId"))  # type: ignore[arg-type]
-            answers = entry.get("answer") if isinstance(entry.get("answer"), list) else []
+            item = definition.by_link_id.get(str(entry.get("linkId")))
+            raw_answers = entry.get("answer")
+            answers: list[Any] = raw_answers if isinstance(raw_answers, list) else []
             for answer in answers:
                 if not isinstance(answer, dict):
                     continue
