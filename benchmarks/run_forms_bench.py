@@ -129,6 +129,7 @@ def part_engine(runs: int) -> dict:
 
     from oegd.forms.questionnaire import load_questionnaire
     from oegd.forms.rendering import answers_from_post, pages_of, render_page
+    from oegd.forms.tests.filling import post_data
     from oegd.forms.validation import validate_response
 
     questionnaire = questionnaire_200()
@@ -140,8 +141,10 @@ def part_engine(runs: int) -> dict:
     assert validate_response(definition, response) == [], "the generated response must be valid"
     items = response["item"]
     post = QueryDict(mutable=True)
-    for entry in items[0]["item"]:
-        post[f"q:{entry['linkId']}"] = "1"
+    for name, value in post_data(definition, pages[0], items).items():
+        post.setlist(name, value if isinstance(value, list) else [value])
+    read_back, problems = answers_from_post(definition=definition, page=pages[0], data=post)
+    assert problems == [] and len(read_back[0]["item"]) == 10, "the posted page must read back whole"
 
     def render_all() -> None:
         for page in pages:

@@ -244,18 +244,14 @@ def review(request: HttpRequest, public_id: str) -> HttpResponse:
 
 
 def _errors_with_pages(definition, pages, issues, public_id, language):
-    """Error summary entries that link to the page of each bad answer."""
-    page_of = {}
-    for page in pages:
-        for item in page.items:
-            for node in item.walk():
-                page_of[node.link_id] = page.index
-    entries = []
-    for anchor, label, message in rendering.error_summary(definition, issues, language):
-        link_id = next((issue.link_id for issue in issues if issue.message == message), "")
-        page = page_of.get(link_id, 0)
-        entries.append((reverse("forms:page", args=[public_id, page]) + f"#{anchor}", label, message))
-    return entries
+    """Error summary entries that link to the question on its page."""
+    page_of_anchor = {
+        rendering.element_id(node.link_id): page.index for page in pages for item in page.items for node in item.walk()
+    }
+    return [
+        (reverse("forms:page", args=[public_id, page_of_anchor.get(anchor, 0)]) + f"#{anchor}", label, message)
+        for anchor, label, message in rendering.error_summary(definition, issues, language)
+    ]
 
 
 # --- after submission -------------------------------------------------------------------------

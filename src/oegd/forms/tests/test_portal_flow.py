@@ -178,3 +178,27 @@ def test_staff_see_cases_of_their_office_only(demo, example):
     assert reference not in staff_a.get("/staff/cases/?status=all").content.decode()
     assert staff_a.get(f"/staff/cases/{reference}/").status_code == 404
     assert staff_a.post(f"/staff/cases/{reference}/milestone/", {"code": "in_review"}).status_code == 404
+
+
+def test_review_links_each_error_to_the_question_on_its_page(demo, client, example):
+    from oegd.forms import services
+
+    draft = start(client, "counselling-request")
+    items = example("counselling-request")["item"]
+    for group in items:
+        for item in group.get("item", []):
+            if item["linkId"] == "contact.postal_code":
+                item["answer"] = [{"valueString": "99999"}]  # five digits, but no office has them
+    services.save_draft_page(actor=None, draft=draft, items=items, page=0)
+    definition = definition_of(draft.form_version)
+    page_index = next(
+        page.index
+        for page in pages_of(definition)
+        if "contact.postal_code" in [i.link_id for i in page.items[0].walk()]
+    )
+    response = client.post(f"/forms/{draft.public_id}/review/")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f'href="/forms/{draft.public_id}/page/{page_index}/#q-contact.postal_code"' in html
+    assert "We do not know the postal code 99999." in html
+    assert not Submission.objects.exists()
