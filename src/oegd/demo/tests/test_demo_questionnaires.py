@@ -24,21 +24,7 @@ FOLDER = Path(__file__).resolve().parent.parent / "questionnaires"
 FORMS = sorted(path.stem for path in FOLDER.glob("*.json"))
 LANGUAGES = ("de", "en", "tr", "ar", "uk", "ru", "pl", "nb", "da")
 CITIZEN_FORMS = {s["form"] for s in SERVICES if s["allow_citizens"] or s["allow_anonymous"]}
-SERVICE_KEYS = {
-    "slug",
-    "kind",
-    "form",
-    "case_type",
-    "leika_code",
-    "kle_code",
-    "allow_anonymous",
-    "allow_citizens",
-    "institution_kinds",
-    "routing",
-    "postal_code_link_id",
-    "place_link_id",
-    "texts",
-}
+SERVICE_KEYS = {"slug", "form", *Service.SETTINGS_FIELDS, "texts"}
 
 
 def raw_questionnaire(form: str) -> dict:

@@ -23,27 +23,16 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from oegd.forms import questionnaire
+
 EXT_MIN = "http://hl7.org/fhir/StructureDefinition/minValue"
 EXT_MAX = "http://hl7.org/fhir/StructureDefinition/maxValue"
 EXT_REGEX = "http://hl7.org/fhir/StructureDefinition/regex"
 SYSTEM = "https://oegd.example/fhir/CodeSystem/test"
 UCUM = "http://unitsofmeasure.org"
 
-QUESTION_TYPES = (
-    "boolean",
-    "decimal",
-    "integer",
-    "date",
-    "dateTime",
-    "time",
-    "string",
-    "text",
-    "url",
-    "choice",
-    "open-choice",
-    "attachment",
-    "quantity",
-)
+QUESTION_TYPES = tuple(sorted(questionnaire.QUESTION_TYPES))
+
 # value[x] kind of the answers each question type gets here.
 KIND = {
     "boolean": "Boolean",
