@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "oegd.directory",
     "oegd.cases",
     "oegd.forms",
+    "oegd.appointments",
     "oegd.portal",
     "oegd.interop",
     "oegd.demo",
@@ -293,6 +294,23 @@ TASKS = {
         "immediate": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"},
     }[TASK_BACKEND]
 }
+
+# Cache: per process by default; CACHE_URL (Redis) shares it between app servers, which the
+# idempotency of FHIR bookings needs when there is more than one process.
+CACHE_URL = env("CACHE_URL")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
+# Appointments: SMS reminders through a gateway ("loopback" keeps them in memory for the demo and
+# tests; "http" posts JSON to SMS_GATEWAY_URL), and the video service of video consultations.
+SMS_GATEWAY = env("SMS_GATEWAY", "loopback")
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL")
+SMS_GATEWAY_TOKEN = env("SMS_GATEWAY_TOKEN")
+SMS_DEFAULT_COUNTRY_CODE = env("SMS_DEFAULT_COUNTRY_CODE", "+49")
+VIDEO_BASE_URL = env("VIDEO_BASE_URL", "https://meet.example.org/")
 
 # OIDC: citizen login with the state eID provider, staff single sign-on. Each provider is
 # configured by environment; a provider without a discovery URL is switched off.

@@ -6,11 +6,13 @@ from oegd.interop import urls as fhir_urls
 
 urlpatterns = [
     path("", include("oegd.core.urls")),
+    path("", include("oegd.appointments.urls")),
     path("", include("oegd.portal.urls")),
     path("", include("oegd.directory.urls")),
     path("", include("oegd.forms.urls")),
     path("", include("oegd.cases.urls")),
     path("staff/forms/", include("oegd.forms.authoring_urls")),
+    path("staff/appointments/", include("oegd.appointments.staff_urls")),
     path("api/v1/", api.urls),
     path("fhir/", include(fhir_urls)),
     path("admin/", admin.site.urls),

@@ -37,12 +37,14 @@ class PeriodicJob:
 
 
 def _periodic_jobs() -> list[PeriodicJob]:
+    from oegd.appointments.tasks import send_due_reminders_task
     from oegd.forms.tasks import delete_expired_drafts
 
     return [
         PeriodicJob("clear_expired_sessions", timedelta(hours=1), clear_expired_sessions),
         PeriodicJob("verify_audit_chain", timedelta(days=1), verify_audit_chain),
         PeriodicJob("delete_expired_drafts", timedelta(hours=6), delete_expired_drafts),
+        PeriodicJob("send_due_reminders", timedelta(minutes=5), send_due_reminders_task),
     ]
 
 

@@ -21,11 +21,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @public
-def appointments(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/appointments.html")
-
-
-@public
 def messages_entry(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/messages.html")
 

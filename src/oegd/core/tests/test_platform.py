@@ -154,10 +154,12 @@ def settings_db_url():
 @pytest.mark.django_db
 def test_scheduler_enqueues_each_job_once_per_interval():
     first = enqueue_due_jobs()
-    assert set(first) == {"clear_expired_sessions", "verify_audit_chain", "delete_expired_drafts"}
+    assert set(first) == {"clear_expired_sessions", "verify_audit_chain", "delete_expired_drafts", "send_due_reminders"}
     assert enqueue_due_jobs() == []
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)):
+        assert enqueue_due_jobs() == ["send_due_reminders"]
     with time_machine.travel(timezone.now() + timedelta(hours=1, minutes=1)):
-        assert enqueue_due_jobs() == ["clear_expired_sessions"]
+        assert set(enqueue_due_jobs()) == {"clear_expired_sessions", "send_due_reminders"}
 
 
 @pytest.mark.django_db

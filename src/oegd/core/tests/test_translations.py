@@ -30,6 +30,9 @@ STAFF_ONLY_MARKERS = (
     "cases/views.py",
     "forms/templates/forms/authoring/",
     "forms/authoring",
+    "appointments/templates/appointments/staff/",
+    "appointments/staff_views.py",
+    "appointments/planning.py",
 )
 
 # Python %-placeholders (``%(name)s``, ``%(minutes)d``, ``%s``); ``%%`` is a literal percent sign.
