@@ -15,6 +15,7 @@ help:
 	@echo "make test   – lint and run the whole test suite on PostgreSQL"
 	@echo "make bench  – load benchmark against the production server setup"
 	@echo "make bench-forms – form server: 200-item questionnaire, submissions per second"
+	@echo "make bench-appointments – free slots (50 types x 40 staff x 90 days), bookings under contention"
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -64,4 +65,7 @@ bench: install compilemessages
 bench-forms: install compilemessages
 	$(PY) benchmarks/run_forms_bench.py
 
-.PHONY: help install browser compilemessages run lint test bench bench-forms
+bench-appointments: install compilemessages
+	$(PY) benchmarks/run_appointments_bench.py
+
+.PHONY: help install browser compilemessages run lint test bench bench-forms bench-appointments

@@ -12,7 +12,9 @@ occupy about 30 % of the working time. Measured: ``find_free_slots`` of each typ
 median of ``--runs`` calls each. Baseline in the same run: one simple indexed query (the claims of
 one resource on one day, counted).
 
-Part 2 (bookings per second under contention) is a stub for the lead: ``part_bookings``.
+Part 2 (same database): bookings per second under contention: 8 threads book at once, half of
+the attempts aim at the ten most wanted starts; the run checks that no two active claims of one
+resource overlap afterwards.
 
 Results go to benchmarks/results/appointments-latest.{json,md}.
 """
@@ -27,9 +29,11 @@ import random
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
@@ -230,15 +234,102 @@ def part_slots(runs: int) -> dict:
     }
 
 
-def part_bookings(runs: int) -> dict:
-    """PART 2, FOR THE LEAD TO FILL: bookings per second under contention.
+@dataclass
+class Round:
+    """What the booking threads of one round share."""
 
-    Idea: several threads (each with its own connection) call ``services.book_appointment`` for the
-    same few popular starts and for random free starts; count successes, ``BookingRefused("taken")``
-    and constraint refusals per second, and assert afterwards that no two active claims of one
-    resource overlap. Returns its figures as a dict (shown in the second table).
-    """
-    return {}
+    number: int
+    go: Any
+    wanted: list
+    starts: list
+    lock: Any
+    counts: dict
+    attempts: int
+
+
+def book_in_round(round_: Round, thread: int) -> None:
+    """One thread of a round: book as fast as possible, count the outcomes."""
+    from django.db import connections
+
+    from oegd.appointments import services
+
+    rng = random.Random(round_.number * 100 + thread)
+    round_.go.wait()
+    try:
+        for attempt in range(round_.attempts):
+            kind, start = rng.choice(round_.wanted) if rng.random() < 0.5 else rng.choice(round_.starts)
+            try:
+                services.book_appointment(
+                    actor=None,
+                    appointment_type=kind,
+                    start=start,
+                    name="Bench",
+                    email=f"r{round_.number}-t{thread}-a{attempt}@example.org",
+                    language="de",
+                )
+                outcome = "booked"
+            except services.BookingRefused as refused:
+                outcome = "taken" if refused.code == "taken" else "other"
+            with round_.lock:
+                round_.counts[outcome] += 1
+    finally:
+        connections.close_all()
+
+
+def part_bookings(runs: int, threads: int = 8, attempts_per_thread: int = 40) -> dict:
+    """Bookings per second under contention: ``threads`` threads (each with its own connection)
+    book, half of the time one of the ten most wanted starts, otherwise any free start of five
+    types in the first week. Afterwards no two active claims of one resource may overlap."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import time_machine
+    from django.db import connection
+
+    from oegd.appointments.availability import find_free_slots
+    from oegd.appointments.models import AppointmentType
+
+    kinds = list(AppointmentType.objects.filter(capacity=1).select_related("location").order_by("pk")[:5])
+    rounds = []
+    with time_machine.travel(NOW, tick=True):
+        for round_number in range(runs):
+            starts = [
+                (kind, slot.start)
+                for kind in kinds
+                for slot in find_free_slots(appointment_type=kind, start=NOW, end=NOW + timedelta(days=7))
+            ]
+            wanted = starts[:10]
+            counts = {"booked": 0, "taken": 0, "other": 0}
+            lock = threading.Lock()
+            go = threading.Event()
+
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                round_ = Round(round_number, go, wanted, starts, lock, counts, attempts_per_thread)
+                futures = [pool.submit(book_in_round, round_, number) for number in range(threads)]
+                began = time.perf_counter()
+                go.set()
+                for future in futures:
+                    future.result()
+                elapsed = time.perf_counter() - began
+            rounds.append({**counts, "seconds": elapsed})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT count(*) FROM appointments_resourceclaim a JOIN appointments_resourceclaim b
+               ON a.resource_id = b.resource_id AND a.id < b.id AND a.active AND b.active
+               AND tstzrange(a.start, a."end", '[)') && tstzrange(b.start, b."end", '[)')"""
+        )
+        overlaps = cursor.fetchone()[0]
+    assert overlaps == 0, f"{overlaps} overlapping claims"
+    attempts = threads * attempts_per_thread
+    return {
+        "threads": threads,
+        "attempts per run": attempts,
+        "attempts per second (median)": round(statistics.median(attempts / r["seconds"] for r in rounds), 1),
+        "bookings per second (median)": round(statistics.median(r["booked"] / r["seconds"] for r in rounds), 1),
+        "refused as taken (median share)": round(statistics.median(r["taken"] / attempts for r in rounds), 2),
+        "other refusals (total)": sum(r["other"] for r in rounds),
+        "overlapping claims afterwards": overlaps,
+    }
 
 
 def main() -> None:

@@ -33,6 +33,15 @@ urlpatterns = [
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
 
+
+@pytest.fixture
+def client():
+    """Systems here ask in English, so the assertions read the source texts."""
+    from django.test import Client
+
+    return Client(headers={"accept-language": "en"})
+
+
 FHIR = "application/fhir+json"
 # "Now" is Tuesday 2026-11-24, 10:00 in Berlin; the week searched is Tue 1 – Mon 7 December 2026.
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -159,7 +168,7 @@ def test_schedules_are_the_publicly_bookable_types(world, client):
     assert (coding.system, coding.code, coding.display) == (
         fhir_appointments.TYPE_SYSTEM,
         "impfberatung",
-        "Impfberatung",
+        "Impfberatung (en)",  # in the caller's language
     )
     assert schedule.actor[0].display == "Hauptgebäude"
     assert schedule.planningHorizon.start.isoformat() == "2026-11-24T10:00:00+01:00"
