@@ -37,7 +37,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext
 
-from oegd.appointments.models import Appointment, AppointmentType, Reminder, WaitingListEntry
+from oegd.appointments.models import Appointment, AppointmentType, Invitation, Reminder, WaitingListEntry
 from oegd.core.crypto import digest_matches
 from oegd.core.models import Office
 from oegd.core.services import DomainError
@@ -634,3 +634,36 @@ def offer_freed_slot(*, appointment_type: AppointmentType, start: datetime) -> W
         entry.offered_at = now
         entry.save(update_fields=["offered_at"])
     return entry
+
+
+# --- invitations ------------------------------------------------------------------------------
+
+
+def invitation_link(token: str) -> str:
+    """The absolute link that opens the booking of an invitation."""
+    return settings.SITE_URL + reverse("appointments:invitation", args=[token])
+
+
+def send_invitation(invitation: Invitation, token: str, language: str = "de") -> None:
+    """The invitation to book (e.g. the school-entry examination) with its personal link.
+
+    The token is only known here and in the link: the invitation stores its digest.
+    """
+    appointment_type = invitation.appointment_type
+    office = appointment_type.office
+    with translation.override(language):
+        context = {
+            "name": invitation.name,
+            "type_name": appointment_type.text("name", language),
+            "invitation_url": invitation_link(token),
+            "expires": date_format(_local(appointment_type, invitation.expires_at), "DATE_FORMAT"),
+            **_office_contact(office),
+        }
+        subject = gettext("Invitation: please book your appointment at the health office")
+        _send_email(
+            to=invitation.email,
+            subject=subject,
+            template="invitation.txt",
+            context=context,
+            reply_to=office.email,
+        )

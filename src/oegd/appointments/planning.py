@@ -15,7 +15,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -26,6 +28,7 @@ from oegd.appointments.models import (
     Appointment,
     AppointmentType,
     AvailabilityException,
+    Invitation,
     Location,
     Resource,
     WorkingPlan,
@@ -479,6 +482,198 @@ def appointment_counts(*, office: Office, start: datetime, end: datetime) -> dic
     return {"start": start, "end": end, "types": dict(sorted(per_type.items())), "total": total}
 
 
+# --- appointment types (office admins) --------------------------------------------------------
+
+DURATION_MINUTES = (5, 480)
+SLOT_STEP_MINUTES = (5, 240)
+TEXT_LANGUAGES = [code for code, _name in settings.LANGUAGES]
+MAX_REMINDER_MINUTES = 60 * 24 * 60  # 60 days
+
+
+class AppointmentTypeRefused(PlanningRefused):
+    """An appointment type that cannot be saved; ``errors`` maps form fields to messages."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        field_name, message = next(iter(errors.items()))
+        super().__init__(message, field_name)
+        self.errors = errors
+
+
+def appointment_types_for_editing(*, office: Office) -> QuerySet[AppointmentType]:
+    """All types of the office, the inactive ones too (the editor lists and reopens them)."""
+    return AppointmentType.objects.filter(office=office).select_related("location").order_by("slug")
+
+
+def get_appointment_type_for_editing(*, office: Office, type_id: Any) -> AppointmentType:
+    return get_object_or_404(appointment_types_for_editing(office=office), pk=_int_or_404(type_id))
+
+
+def parse_reminder_offsets(text: str) -> list[int]:
+    """ "1440, 120" -> [1440, 120] (minutes before the start, largest first, no duplicates)."""
+    offsets: set[int] = set()
+    for part in text.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit() or not 0 < int(part) <= MAX_REMINDER_MINUTES:
+            raise AppointmentTypeRefused(
+                {
+                    "reminder_offsets": _(
+                        "Enter whole minutes between 1 and %(max)s, separated by commas, e.g. 1440, 120."
+                    )
+                    % {"max": MAX_REMINDER_MINUTES}
+                }
+            )
+        offsets.add(int(part))
+    return sorted(offsets, reverse=True)
+
+
+def _clean_texts(texts: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Only the platform's languages, stripped; a language without a name and description is left out."""
+    cleaned: dict[str, dict[str, str]] = {}
+    for language in TEXT_LANGUAGES:
+        entry = texts.get(language) or {}
+        name = str(entry.get("name", "")).strip()[:200]
+        description = str(entry.get("description", "")).strip()[:2000]
+        if name or description:
+            cleaned[language] = {"name": name, "description": description}
+    return cleaned
+
+
+def save_appointment_type(
+    *,
+    actor: User,
+    office: Office,
+    appointment_type: AppointmentType | None = None,
+    slug: str = "",
+    location: Location,
+    texts: dict[str, dict[str, str]],
+    mode: str = AppointmentType.Mode.IN_PERSON,
+    audience: str = AppointmentType.Audience.PUBLIC,
+    duration_minutes: int,
+    buffer_before_minutes: int = 0,
+    buffer_after_minutes: int = 0,
+    slot_step_minutes: int = 15,
+    min_notice_minutes: int = 120,
+    horizon_days: int = 60,
+    cancellation_cutoff_minutes: int = 1440,
+    capacity: int = 1,
+    required_qualification: str = "",
+    needs_room: bool = False,
+    max_active_per_person: int = 2,
+    reminder_offsets: list[int] | None = None,
+    is_active: bool = True,
+) -> AppointmentType:
+    """Create (without ``appointment_type``) or change a type of the office (Terminart).
+
+    Every problem is collected into one ``AppointmentTypeRefused`` (field -> message); then
+    nothing is saved. The slug is set once at creation. Booked appointments keep their times.
+    """
+    errors: dict[str, str] = {}
+    if appointment_type is not None and appointment_type.office_id != office.pk:
+        raise Http404
+    texts = _clean_texts(texts)
+    if not texts.get(settings.LANGUAGE_CODE, {}).get("name"):
+        errors[f"name_{settings.LANGUAGE_CODE}"] = _("Enter the name in German.")
+    if appointment_type is None:
+        slug = slug.strip().lower()
+        try:
+            validate_slug(slug)
+            if len(slug) > 50:
+                raise ValidationError("too long")
+        except ValidationError:
+            errors["slug"] = _("Use lower-case letters, digits and hyphens only, e.g. impfberatung.")
+        else:
+            if AppointmentType.objects.filter(office=office, slug=slug).exists():
+                errors["slug"] = _("This office already has a type with this short name.")
+    if location is None or location.office_id != office.pk:
+        errors["location"] = _("Choose a location of this office.")
+    if mode not in AppointmentType.Mode.values:
+        errors["mode"] = _("Choose how the appointment takes place.")
+    if audience not in AppointmentType.Audience.values:
+        errors["audience"] = _("Choose who may book.")
+    ranges = {
+        "duration_minutes": DURATION_MINUTES,
+        "slot_step_minutes": SLOT_STEP_MINUTES,
+        "buffer_before_minutes": (0, 240),
+        "buffer_after_minutes": (0, 240),
+        "min_notice_minutes": (0, 60 * 24 * 60),
+        "horizon_days": (1, 730),
+        "cancellation_cutoff_minutes": (0, 60 * 24 * 60),
+        "capacity": (1, 1000),
+        "max_active_per_person": (1, 100),
+    }
+    numbers = {
+        "duration_minutes": duration_minutes,
+        "slot_step_minutes": slot_step_minutes,
+        "buffer_before_minutes": buffer_before_minutes,
+        "buffer_after_minutes": buffer_after_minutes,
+        "min_notice_minutes": min_notice_minutes,
+        "horizon_days": horizon_days,
+        "cancellation_cutoff_minutes": cancellation_cutoff_minutes,
+        "capacity": capacity,
+        "max_active_per_person": max_active_per_person,
+    }
+    for name, (low, high) in ranges.items():
+        value = numbers[name]
+        if not isinstance(value, int) or not low <= value <= high:
+            errors[name] = _("Enter a whole number from %(low)s to %(high)s.") % {"low": low, "high": high}
+    offsets = sorted({int(offset) for offset in reminder_offsets or []}, reverse=True)
+    if any(not 0 < offset <= MAX_REMINDER_MINUTES for offset in offsets):
+        errors["reminder_offsets"] = _(
+            "Enter whole minutes between 1 and %(max)s, separated by commas, e.g. 1440, 120."
+        ) % {"max": MAX_REMINDER_MINUTES}
+    if errors:
+        raise AppointmentTypeRefused(errors)
+
+    values = {
+        "texts": texts,
+        "location": location,
+        "mode": mode,
+        "audience": audience,
+        **numbers,
+        "required_qualification": parse_qualifications(required_qualification)[0]
+        if required_qualification.strip()
+        else "",
+        "needs_room": needs_room,
+        "reminder_offsets": offsets,
+        "is_active": is_active,
+    }
+    try:
+        with transaction.atomic():
+            if appointment_type is None:
+                appointment_type = AppointmentType.objects.create(office=office, slug=slug, **values)
+                purpose = "create"
+            else:
+                appointment_type = AppointmentType.objects.select_for_update().get(pk=appointment_type.pk)
+                for name, value in values.items():
+                    setattr(appointment_type, name, value)
+                appointment_type.save(update_fields=list(values))
+                purpose = "update"
+            audit.record(actor, "appointment_type.save", appointment_type, office=office, purpose=purpose)
+    except IntegrityError as exc:  # two admins created the same short name at once
+        raise AppointmentTypeRefused({"slug": _("This office already has a type with this short name.")}) from exc
+    return appointment_type
+
+
+def invite_to_book(
+    *, actor: User, office: Office, appointment_type: AppointmentType, name: str, email: str
+) -> Invitation:
+    """Invite someone by e-mail (in German) to book ``appointment_type``; the mail goes out on commit."""
+    from oegd.appointments import notifications, services
+
+    if appointment_type.office_id != office.pk:
+        raise Http404
+    if not appointment_type.is_active:
+        raise PlanningRefused(_("This type is not active. Activate it before inviting someone."))
+    with transaction.atomic():
+        invitation, token = services.create_invitation(
+            actor=actor, appointment_type=appointment_type, name=name.strip()[:200], email=email
+        )
+        transaction.on_commit(lambda: notifications.send_invitation(invitation, token))
+    return invitation
+
+
 def week_start(day: date) -> date:
     """The Monday of ``day``'s week."""
     return day - timedelta(days=day.weekday())
@@ -489,11 +684,14 @@ __all__ = [
     "CalendarEntry",
     "PlanningRefused",
     "add_exception",
+    "AppointmentTypeRefused",
     "add_working_plan",
     "appointment_counts",
     "calendar",
     "create_resource",
     "delete_exception",
     "delete_working_plan",
+    "invite_to_book",
+    "save_appointment_type",
     "update_resource",
 ]

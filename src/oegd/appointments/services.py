@@ -141,7 +141,12 @@ def book_appointment(
             if session is None:
                 _claim(appointment_type, appointment, resources, start, end)
             if invitation is not None:
-                Invitation.objects.filter(pk=invitation.pk).update(used_at=timezone.now())
+                # One booking per invitation, even when two arrive at the same moment.
+                claimed = Invitation.objects.filter(
+                    pk=invitation.pk, appointment_type=appointment_type, used_at=None, expires_at__gt=timezone.now()
+                ).update(used_at=timezone.now())
+                if not claimed:
+                    raise _refusal("audience")
             audit.record(_actor(actor), "appointment.book", appointment, office=appointment.office, subject=citizen)
             if confirmed:
                 notifications.schedule_reminders(appointment)

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from oegd.appointments import planning
-from oegd.appointments.models import Appointment, AvailabilityException, Location, Resource
+from oegd.appointments.models import Appointment, AppointmentType, AvailabilityException, Location, Resource
 from oegd.core.access import has_permission, staff_required
 from oegd.core.services import DomainError
 
@@ -119,6 +119,130 @@ class BookingForm(forms.Form):
         if value.tzinfo is None:
             raise forms.ValidationError(_("Choose a time."))
         return value
+
+
+class AppointmentTypeForm(forms.Form):
+    """An appointment type; names and descriptions come as ``name_<lang>``/``description_<lang>``."""
+
+    slug = forms.SlugField(
+        label=gettext_lazy("Short name"),
+        max_length=50,
+        help_text=gettext_lazy("Lower-case letters, digits and hyphens, e.g. impfberatung. Cannot be changed later."),
+    )
+    location = forms.ModelChoiceField(label=gettext_lazy("Location"), queryset=Location.objects.none())
+    mode = forms.ChoiceField(label=gettext_lazy("How it takes place"), choices=AppointmentType.Mode.choices)
+    audience = forms.ChoiceField(label=gettext_lazy("Who may book"), choices=AppointmentType.Audience.choices)
+    duration_minutes = forms.IntegerField(
+        label=gettext_lazy("Duration (minutes)"),
+        min_value=planning.DURATION_MINUTES[0],
+        max_value=planning.DURATION_MINUTES[1],
+    )
+    buffer_before_minutes = forms.IntegerField(label=gettext_lazy("Buffer before (minutes)"), min_value=0, initial=0)
+    buffer_after_minutes = forms.IntegerField(label=gettext_lazy("Buffer after (minutes)"), min_value=0, initial=0)
+    slot_step_minutes = forms.IntegerField(
+        label=gettext_lazy("Slot grid (minutes)"),
+        min_value=planning.SLOT_STEP_MINUTES[0],
+        max_value=planning.SLOT_STEP_MINUTES[1],
+        initial=15,
+        help_text=gettext_lazy("Times start every so many minutes."),
+    )
+    min_notice_minutes = forms.IntegerField(label=gettext_lazy("Minimum notice (minutes)"), min_value=0, initial=120)
+    horizon_days = forms.IntegerField(label=gettext_lazy("Booking horizon (days)"), min_value=1, initial=60)
+    cancellation_cutoff_minutes = forms.IntegerField(
+        label=gettext_lazy("Cancellation online until (minutes before)"), min_value=0, initial=1440
+    )
+    capacity = forms.IntegerField(
+        label=gettext_lazy("Places per time"),
+        min_value=1,
+        initial=1,
+        help_text=gettext_lazy("More than 1 makes a group appointment."),
+    )
+    required_qualification = forms.CharField(
+        label=gettext_lazy("Required qualification"),
+        max_length=50,
+        required=False,
+        help_text=gettext_lazy("E.g. physician; only staff members with it are planned."),
+    )
+    needs_room = forms.BooleanField(label=gettext_lazy("Needs a room"), required=False)
+    max_active_per_person = forms.IntegerField(label=gettext_lazy("Open bookings per person"), min_value=1, initial=2)
+    reminder_offsets = forms.CharField(
+        label=gettext_lazy("Reminders (minutes before)"),
+        max_length=200,
+        required=False,
+        initial="1440, 120",
+        help_text=gettext_lazy("Separated by commas, e.g. 1440, 120 (one day and two hours before)."),
+    )
+    is_active = forms.BooleanField(label=gettext_lazy("Active (can be booked)"), required=False, initial=True)
+
+    # Rendered apart from the other fields: the name and description of each language side by side.
+    TEXT_FIELDS = ("name", "description")
+
+    def __init__(self, *args: Any, office: Any, new: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = planning.locations_of_office(office=office)
+        if not new:
+            del self.fields["slug"]
+        for code, language in settings.LANGUAGES:
+            bidi = {"dir": "rtl"} if code in settings.LANGUAGES_BIDI else {}
+            self.fields[f"name_{code}"] = forms.CharField(
+                label=_("Name (%(language)s)") % {"language": language},
+                max_length=200,
+                required=code == settings.LANGUAGE_CODE,
+                widget=forms.TextInput(attrs={"lang": code, **bidi}),
+            )
+            self.fields[f"description_{code}"] = forms.CharField(
+                label=_("Description (%(language)s)") % {"language": language},
+                max_length=2000,
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2, "lang": code, **bidi}),
+            )
+
+    @classmethod
+    def initial_for(cls, appointment_type: AppointmentType) -> dict[str, Any]:
+        initial: dict[str, Any] = {
+            name: getattr(appointment_type, name)
+            for name in (
+                "mode",
+                "audience",
+                "duration_minutes",
+                "buffer_before_minutes",
+                "buffer_after_minutes",
+                "slot_step_minutes",
+                "min_notice_minutes",
+                "horizon_days",
+                "cancellation_cutoff_minutes",
+                "capacity",
+                "required_qualification",
+                "needs_room",
+                "max_active_per_person",
+                "is_active",
+            )
+        }
+        initial["location"] = appointment_type.location_id
+        initial["reminder_offsets"] = ", ".join(str(offset) for offset in appointment_type.reminder_offsets or [])
+        for code, texts in (appointment_type.texts or {}).items():
+            for key in cls.TEXT_FIELDS:
+                initial[f"{key}_{code}"] = texts.get(key, "")
+        return initial
+
+    def settings_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if not name.startswith(("name_", "description_"))]
+
+    def text_rows(self) -> list[tuple[str, str, forms.BoundField, forms.BoundField]]:
+        return [
+            (code, language, self[f"name_{code}"], self[f"description_{code}"]) for code, language in settings.LANGUAGES
+        ]
+
+    def texts(self) -> dict[str, dict[str, str]]:
+        return {
+            code: {key: self.cleaned_data.get(f"{key}_{code}", "") for key in self.TEXT_FIELDS}
+            for code, _language in settings.LANGUAGES
+        }
+
+
+class InvitationForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    email = forms.EmailField(label=gettext_lazy("E-mail"))
 
 
 class PeriodFilterForm(forms.Form):
@@ -579,3 +703,127 @@ def statistics(request: HttpRequest) -> HttpResponse:
         },
         status=status,
     )
+
+
+# --- appointment types (office admins) --------------------------------------------------------
+
+
+@staff_required("office.manage")
+def type_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "appointments/staff/types.html",
+        {"types": planning.appointment_types_for_editing(office=request.office)},
+    )
+
+
+def _type_page(
+    request: HttpRequest,
+    form: AppointmentTypeForm,
+    *,
+    appointment_type: AppointmentType | None = None,
+    invitation_form: InvitationForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "appointments/staff/type_edit.html",
+        {
+            "form": form,
+            "appointment_type": appointment_type,
+            "invitation_form": invitation_form or InvitationForm(),
+        },
+        status=status,
+    )
+
+
+def _save_type(
+    request: HttpRequest, form: AppointmentTypeForm, appointment_type: AppointmentType | None
+) -> AppointmentType | None:
+    """Call the service with the form's values; its refusals go next to the fields."""
+    if not form.is_valid():
+        return None
+    data = form.cleaned_data
+    try:
+        offsets = planning.parse_reminder_offsets(data["reminder_offsets"])
+        return planning.save_appointment_type(
+            actor=request.user,
+            office=request.office,
+            appointment_type=appointment_type,
+            slug=data.get("slug", ""),
+            location=data["location"],
+            texts=form.texts(),
+            mode=data["mode"],
+            audience=data["audience"],
+            duration_minutes=data["duration_minutes"],
+            buffer_before_minutes=data["buffer_before_minutes"],
+            buffer_after_minutes=data["buffer_after_minutes"],
+            slot_step_minutes=data["slot_step_minutes"],
+            min_notice_minutes=data["min_notice_minutes"],
+            horizon_days=data["horizon_days"],
+            cancellation_cutoff_minutes=data["cancellation_cutoff_minutes"],
+            capacity=data["capacity"],
+            required_qualification=data["required_qualification"],
+            needs_room=data["needs_room"],
+            max_active_per_person=data["max_active_per_person"],
+            reminder_offsets=offsets,
+            is_active=data["is_active"],
+        )
+    except planning.AppointmentTypeRefused as exc:
+        for field_name, message in exc.errors.items():
+            form.add_error(field_name if field_name in form.fields else None, message)
+    return None
+
+
+@staff_required("office.manage")
+@require_http_methods(["GET", "POST"])
+def type_new(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _type_page(request, AppointmentTypeForm(office=request.office, new=True))
+    form = AppointmentTypeForm(request.POST, office=request.office, new=True)
+    appointment_type = _save_type(request, form, None)
+    if appointment_type is None:
+        return _type_page(request, form, status=400)
+    messages.success(request, _("The appointment type is saved."))
+    return redirect("appointments_staff:type_edit", type_id=appointment_type.pk)
+
+
+@staff_required("office.manage")
+@require_http_methods(["GET", "POST"])
+def type_edit(request: HttpRequest, type_id: int) -> HttpResponse:
+    appointment_type = planning.get_appointment_type_for_editing(office=request.office, type_id=type_id)
+    if request.method == "GET":
+        initial = AppointmentTypeForm.initial_for(appointment_type)
+        form = AppointmentTypeForm(office=request.office, new=False, initial=initial)
+        return _type_page(request, form, appointment_type=appointment_type)
+    form = AppointmentTypeForm(request.POST, office=request.office, new=False)
+    saved = _save_type(request, form, appointment_type)
+    if saved is None:
+        return _type_page(request, form, appointment_type=appointment_type, status=400)
+    messages.success(request, _("The appointment type is saved."))
+    return redirect("appointments_staff:type_edit", type_id=saved.pk)
+
+
+@staff_required("office.manage")
+@require_POST
+def type_invite(request: HttpRequest, type_id: int) -> HttpResponse:
+    appointment_type = planning.get_appointment_type_for_editing(office=request.office, type_id=type_id)
+    invitation_form = InvitationForm(request.POST)
+    if invitation_form.is_valid():
+        try:
+            planning.invite_to_book(
+                actor=request.user,
+                office=request.office,
+                appointment_type=appointment_type,
+                name=invitation_form.cleaned_data["name"],
+                email=invitation_form.cleaned_data["email"],
+            )
+        except planning.PlanningRefused as exc:
+            invitation_form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("The invitation is sent by e-mail."))
+            return redirect("appointments_staff:type_edit", type_id=appointment_type.pk)
+    form = AppointmentTypeForm(
+        office=request.office, new=False, initial=AppointmentTypeForm.initial_for(appointment_type)
+    )
+    return _type_page(request, form, appointment_type=appointment_type, invitation_form=invitation_form, status=400)

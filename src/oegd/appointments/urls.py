@@ -10,6 +10,7 @@ urlpatterns = [
     path("appointments/", views.index, name="index"),
     path("appointments/book/<int:type_id>/<str:start>/", views.book, name="book"),
     path("appointments/check-your-email/", views.check_email, name="check_email"),
+    path("appointments/invitation/<str:token>/", views.invitation, name="invitation"),
     path("appointments/manage/<str:token>/", views.manage, name="manage"),
     path("appointments/manage/<str:token>/move/", views.rebook, name="rebook"),
     path("appointments/manage/<str:token>/appointment.ics", views.ics, name="ics"),

@@ -30,6 +30,7 @@ from oegd.appointments.selectors import (
     bookable_types,
     get_appointment_by_token,
     get_appointment_of_citizen,
+    get_invitation_by_token,
     user_of_feed,
 )
 from oegd.appointments.services import (
@@ -353,6 +354,73 @@ def book(request: HttpRequest, type_id: int, start: str) -> HttpResponse:
 def check_email(request: HttpRequest) -> HttpResponse:
     """After a booking without an account: the slot is held until the e-mail link is opened."""
     return render(request, "appointments/check_email.html", {"email": request.session.get(SESSION_PENDING_EMAIL, "")})
+
+
+# --- booking with an invitation ---------------------------------------------------------------
+
+
+@public
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """Book with the personal link of an invitation: choose a time, check name and e-mail, book.
+
+    The link proves the e-mail address, so the booking is confirmed at once. The link works once;
+    afterwards (and when unknown or expired) it answers 404.
+    """
+    invited = get_invitation_by_token(token)
+    appointment_type = invited.appointment_type
+    zone = _zone(appointment_type.location)
+    citizen = request.user if _is_citizen(request.user) else None
+    chosen: datetime | None = None
+    form = BookingForm(initial={"name": invited.name or (citizen.full_name if citizen else ""), "email": invited.email})
+    error, status = "", 200
+    if request.method == "POST":
+        chosen = _parse_slot_key(request.POST.get("start", ""))
+        if "name" in request.POST:  # the second step: the details are filled in
+            form = BookingForm(request.POST)
+            if form.is_valid():
+                data = form.cleaned_data
+                try:
+                    appointment, manage_token = book_appointment(
+                        actor=citizen,
+                        appointment_type=appointment_type,
+                        start=chosen,
+                        name=data["name"],
+                        email=data["email"],
+                        language=request.LANGUAGE_CODE,
+                        phone=data["phone"].strip() if data["reminder_consent"] else "",
+                        note=data["note"],
+                        citizen=citizen,
+                        invitation=invited,
+                        confirmed=True,
+                    )
+                except BookingRefused as exc:
+                    error, status, chosen = exc.message, _refusal_status(exc), None
+                else:
+                    _remember_token(request, appointment, manage_token)
+                    messages.success(request, _("Your appointment is booked. We sent you a confirmation by e-mail."))
+                    return redirect("appointments:manage", token=manage_token)
+            else:
+                status = 400
+    invitation_url = reverse("appointments:invitation", args=[token])
+    return render(
+        request,
+        "appointments/invitation.html",
+        {
+            "invitation": invited,
+            "card": _type_card(appointment_type, request.user),
+            "week": build_week(appointment_type, request.GET.get("start", "")),
+            "action_url": invitation_url,
+            "week_url": f"{invitation_url}?",
+            "chosen": chosen.astimezone(zone) if chosen else None,
+            "chosen_key": slot_key(chosen) if chosen else "",
+            "chosen_end": (chosen + timedelta(minutes=appointment_type.duration_minutes)).astimezone(zone)
+            if chosen
+            else None,
+            "form": form,
+            "error": error,
+        },
+        status=status,
+    )
 
 
 # --- the page behind the e-mail links ---------------------------------------------------------

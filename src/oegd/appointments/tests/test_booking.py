@@ -194,3 +194,20 @@ def test_a_group_session_never_takes_more_people_than_it_has_places():
     assert outcomes.count("booked") == 5
     assert set(outcomes) == {"booked", "taken"}
     assert Appointment.objects.filter(status=Appointment.Status.BOOKED).count() == 5
+
+
+def test_an_invitation_books_once_and_only_its_type(setup):
+    place, _doctor, kind = setup
+    invited = appointment_type(place, slug="schuleingang", audience="invited")
+    with pytest.raises(services.BookingRefused):
+        book(invited)
+    invitation, _token = services.create_invitation(
+        actor=None, appointment_type=invited, name="Kim", email="k@example.org"
+    )
+    with pytest.raises(services.BookingRefused):
+        book(kind, invitation=invitation)  # another type
+    book(invited, invitation=invitation)
+    with pytest.raises(services.BookingRefused) as refused:
+        book(invited, start=SLOT + timedelta(hours=1), invitation=invitation, email="k2@example.org")
+    assert refused.value.code == "audience"
+    assert Appointment.objects.filter(appointment_type=invited).count() == 1
