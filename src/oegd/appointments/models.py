@@ -13,11 +13,11 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from oegd.core.crypto import EncryptedTextField
 from oegd.core.models import Office
+from oegd.core.translated_texts import text_in_language
 
 
 class Location(models.Model):
@@ -117,12 +117,7 @@ class AppointmentType(models.Model):
         return self.slug
 
     def text(self, key: str, language: str | None = None) -> str:
-        language = (language or translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
-        for candidate in (language, settings.LANGUAGE_CODE, "en", *self.texts):
-            value = self.texts.get(candidate, {}).get(key)
-            if value:
-                return value
-        return ""
+        return text_in_language(self.texts, key, language)
 
     @property
     def name(self) -> str:

@@ -7,12 +7,13 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from oegd.cases.models import Case
 from oegd.core.crypto import EncryptedTextField
 from oegd.core.models import ApiClient, Office
+from oegd.core.translated_texts import text_in_language
 from oegd.directory.models import Institution
 
 
@@ -129,12 +130,7 @@ class Service(models.Model):
 
     def text(self, key: str, language: str | None = None) -> str:
         """A catalogue text in ``language`` (default: the active one), else German, else any."""
-        language = (language or translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
-        for candidate in (language, settings.LANGUAGE_CODE, "en", *self.texts):
-            value = self.texts.get(candidate, {}).get(key)
-            if value:
-                return value
-        return ""
+        return text_in_language(self.texts, key, language)
 
     @property
     def title(self) -> str:
