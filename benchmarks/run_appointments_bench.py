@@ -22,9 +22,6 @@ Results go to benchmarks/results/appointments-latest.{json,md}.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import random
 import statistics
 import sys
@@ -339,33 +336,14 @@ def main() -> None:
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results"))
     args = parser.parse_args()
 
-    import psycopg
+    from harness import fresh_database, machine, write_results
 
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{args.db_name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{args.db_name}"')
-    os.environ.update(
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{args.db_name}",
-        DJANGO_SETTINGS_MODULE="oegd.settings",
-        DEBUG="0",
-        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        MEDIA_ROOT="/tmp/oegd-bench-media",
-    )
-    import django
-
-    django.setup()
-    from django.db import connections
-
-    try:
+    with fresh_database(args.db_name):
         slots = part_slots(args.runs)
         bookings = part_bookings(args.runs)
-    finally:
-        connections.close_all()
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{args.db_name}" WITH (FORCE)')
 
     result = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": machine(),
         "runs": args.runs,
         "now": NOW.isoformat(),
         "free_slots_postgresql": slots,
@@ -377,14 +355,8 @@ def main() -> None:
         lines += ["", "| bookings under contention (PostgreSQL) | value |", "|---|---:|"]
         lines += [f"| {name} | {value} |" for name, value in bookings.items()]
     table = "\n".join(lines)
-    print(table)
-    output = Path(args.output)
-    output.mkdir(parents=True, exist_ok=True)
-    (output / "appointments-latest.json").write_text(json.dumps(result, indent=2) + "\n")
-    (output / "appointments-latest.md").write_text(
-        f"# Appointments benchmark\n\n{os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"median of {args.runs} calls per type.\n\n{table}\n"
-    )
+    summary = f"median of {args.runs} calls per type"
+    write_results(args.output, "appointments", "Appointments benchmark", summary, result, table)
 
 
 if __name__ == "__main__":

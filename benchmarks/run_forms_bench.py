@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -233,33 +231,14 @@ def main() -> None:
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results"))
     args = parser.parse_args()
 
-    import psycopg
+    from harness import fresh_database, machine, write_results
 
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{args.db_name}"')
-        admin.execute(f'CREATE DATABASE "{args.db_name}"')
-    os.environ.update(
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{args.db_name}",
-        DJANGO_SETTINGS_MODULE="oegd.settings",
-        DEBUG="0",
-        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        MEDIA_ROOT="/tmp/oegd-bench-media",
-    )
-    import django
-
-    django.setup()
-    from django.db import connections
-
-    try:
+    with fresh_database(args.db_name):
         engine = part_engine(args.runs)
         submissions = part_submissions(args.runs, args.submissions)
-    finally:
-        connections.close_all()
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{args.db_name}" WITH (FORCE)')
 
     result = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "machine": machine(),
         "runs": args.runs,
         "engine_200_items": engine,
         "submissions_postgresql": submissions,
@@ -269,14 +248,7 @@ def main() -> None:
     lines += ["", "| submissions end to end (PostgreSQL) | value |", "|---|---:|"]
     lines += [f"| {name} | {value} |" for name, value in submissions.items() if name != "runs"]
     table = "\n".join(lines)
-    print(table)
-    output = Path(args.output)
-    output.mkdir(parents=True, exist_ok=True)
-    (output / "forms-latest.json").write_text(json.dumps(result, indent=2) + "\n")
-    (output / "forms-latest.md").write_text(
-        f"# Form server benchmark\n\n{os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"median of {args.runs} runs.\n\n{table}\n"
-    )
+    write_results(args.output, "forms", "Form server benchmark", f"median of {args.runs} runs", result, table)
 
 
 if __name__ == "__main__":

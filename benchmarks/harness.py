@@ -1,0 +1,63 @@
+"""What the in-process benchmarks share: a fresh PostgreSQL database with Django set up on it,
+dropped afterwards, and the results written as JSON and Markdown."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _drop(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def fresh_database(name: str) -> Iterator[None]:
+    """Create database ``name``, point Django at it (set up once per process), drop it afterwards."""
+    import psycopg
+
+    _drop(name)
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    os.environ.update(
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{name}",
+        DJANGO_SETTINGS_MODULE="oegd.settings",
+        DEBUG="0",
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        MEDIA_ROOT="/tmp/oegd-bench-media",
+    )
+    import django
+
+    django.setup()
+    from django.db import connections
+
+    try:
+        yield
+    finally:
+        connections.close_all()
+        _drop(name)
+
+
+def machine() -> dict[str, Any]:
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+
+
+def write_results(output: str | Path, name: str, title: str, summary: str, result: dict, table: str) -> None:
+    """Print the table; write ``<name>-latest.json`` and ``<name>-latest.md`` into ``output``."""
+    print(table)
+    folder = Path(output)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}-latest.json").write_text(json.dumps(result, indent=2) + "\n")
+    (folder / f"{name}-latest.md").write_text(
+        f"# {title}\n\n{os.cpu_count()} CPUs, Python {platform.python_version()}, {summary}.\n\n{table}\n"
+    )
