@@ -6,12 +6,19 @@ from __future__ import annotations
 import json
 import os
 import platform
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from oegd.forms.tests.filling import drop_uploads  # noqa: E402 - one copy for tests and benchmarks
+
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+__all__ = ["drop_uploads", "fresh_database", "machine", "write_results"]
 
 
 def _drop(name: str) -> None:

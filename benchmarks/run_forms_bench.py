@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+from harness import drop_uploads
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
@@ -175,7 +177,7 @@ def part_submissions(runs: int, per_run: int) -> dict:
     example = json.loads(
         (ROOT / "src/oegd/demo/questionnaires/examples/ifsg34-notification.response.json").read_text(encoding="utf-8")
     )
-    _strip_attachments(example["item"])
+    drop_uploads(example["item"])
     client = Client()
     headers = {"Authorization": f"Bearer {tokens.school}"}
     url = "/api/v1/forms/services/ifsg34-notification/submissions"
@@ -212,15 +214,6 @@ def part_submissions(runs: int, per_run: int) -> dict:
         "submission vs /healthz": round(rate / baseline, 3),
         "runs": [round(r, 1) for r in rates],
     }
-
-
-def _strip_attachments(items: list) -> None:
-    """The §34 example points at an uploaded letter; the benchmark sends no file."""
-    for item in items:
-        item["answer"] = [answer for answer in item.get("answer", []) if "valueAttachment" not in answer]
-        if not item["answer"]:
-            item.pop("answer")
-        _strip_attachments(item.get("item", []))
 
 
 def main() -> None:

@@ -39,6 +39,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from harness import drop_uploads
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "benchmarks"
 RESULTS_DIR = BENCH_DIR / "results"
@@ -400,7 +402,7 @@ def submission_target(base_url: str, token: str, workdir: Path, notes: list[str]
         notes.append("No demo school token: the form submission was not measured.")
         return None
     example = json.loads(SUBMIT_EXAMPLE.read_text(encoding="utf-8"))
-    _drop_uploads(example["item"])  # the example points at an upload; the benchmark sends no file
+    drop_uploads(example["item"])  # the example points at an upload; the benchmark sends no file
     body = workdir / "submission.json"
     body.write_text(json.dumps(example), encoding="utf-8")
     request = urllib.request.Request(
@@ -426,14 +428,6 @@ def submission_target(base_url: str, token: str, workdir: Path, notes: list[str]
         script=SUBMIT_SCRIPT,
         script_env={"OEGD_BENCH_BODY": str(body), "OEGD_BENCH_TOKEN": token, "OEGD_BENCH_REPORT": str(LUA_SCRIPT)},
     )
-
-
-def _drop_uploads(items: list[dict[str, Any]]) -> None:
-    for item in items:
-        item["answer"] = [answer for answer in item.get("answer", []) if "valueAttachment" not in answer]
-        if not item["answer"]:
-            item.pop("answer")
-        _drop_uploads(item.get("item", []))
 
 
 def check_start_page(base_url: str, notes: list[str]) -> dict[str, Any]:

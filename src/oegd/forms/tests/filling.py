@@ -76,3 +76,12 @@ def post_data(definition: QuestionnaireDefinition, page: Page, items: list[dict]
             else:
                 data.update(typed_value(item, values[0]))
     return data
+
+
+def drop_uploads(items: list[dict]) -> None:
+    """Remove the attachment answers of a response in place (for journeys that send no file)."""
+    for item in items:
+        item["answer"] = [answer for answer in item.get("answer", []) if "valueAttachment" not in answer]
+        if not item["answer"]:
+            item.pop("answer")
+        drop_uploads(item.get("item", []))

@@ -16,7 +16,7 @@ from oegd.core.models import User
 from oegd.forms.models import Attachment, Submission
 from oegd.forms.rendering import pages_of
 from oegd.forms.selectors import active_version, definition_of
-from oegd.forms.tests.filling import answers_by_link_id, typed_value
+from oegd.forms.tests.filling import answers_by_link_id, drop_uploads, typed_value
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -225,7 +225,7 @@ def test_office_admin_works_a_case_previews_a_form_in_arabic_and_switches_a_serv
     example = json.loads(
         (settings.BASE_DIR / "src/oegd/demo/questionnaires/examples/school-entry-anamnesis.response.json").read_text()
     )
-    _strip_uploads(example["item"])
+    drop_uploads(example["item"])
     draft = services.start_draft(service=service, user=parent, language="tr")
     services.save_draft_page(actor=parent, draft=draft, items=example["item"], page=0)
     reference = services.submit_draft(actor=parent, draft=draft).submission.reference
@@ -259,11 +259,3 @@ def test_office_admin_works_a_case_previews_a_form_in_arabic_and_switches_a_serv
     expect(page.locator("tr", has_text=service.text("title", "en")).get_by_role("button")).to_contain_text("Switch on")
     assert not ServiceOffer.objects.get(service=service, office__slug="musterstadt").is_active
     assert ServiceOffer.objects.get(service=service, office__slug="beispielkreis").is_active
-
-
-def _strip_uploads(items: list) -> None:
-    for item in items:
-        item["answer"] = [answer for answer in item.get("answer", []) if "valueAttachment" not in answer]
-        if not item["answer"]:
-            item.pop("answer")
-        _strip_uploads(item.get("item", []))
