@@ -35,7 +35,9 @@ def definition_of(version: FormVersion) -> QuestionnaireDefinition:
 
 
 def active_version(form: FormDefinition) -> FormVersion | None:
-    return form.versions.filter(status=FormVersion.Status.ACTIVE).first()
+    """The published version; its Questionnaire JSON is read only when first needed (the parsed
+    definition is cached per process, so most submissions never load it)."""
+    return form.versions.filter(status=FormVersion.Status.ACTIVE).defer("resource").first()
 
 
 # --- the catalogue ----------------------------------------------------------------------------

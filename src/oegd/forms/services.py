@@ -305,6 +305,7 @@ def _version_for(service: Service, response: dict[str, Any]) -> FormVersion:
         version = (
             FormVersion.objects.filter(form=service.form, form__url=url, version=int(number))
             .exclude(status=FormVersion.Status.DRAFT)
+            .defer("resource")
             .first()
             if url == service.form.url and number.isdigit()
             else None
