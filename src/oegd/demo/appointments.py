@@ -182,6 +182,18 @@ TYPES = [
     },
 ]
 
+ACCESSIBILITY = {
+    "de": "Stufenloser Eingang, Aufzug, barrierefreies WC.",
+    "en": "Step-free entrance, lift, accessible toilet.",
+    "tr": "Basamaksız giriş, asansör, engelli tuvaleti.",
+    "ar": "مدخل بدون درج، مصعد، دورة مياه مهيأة لذوي الإعاقة.",
+    "uk": "Вхід без сходинок, ліфт, туалет для людей з інвалідністю.",
+    "ru": "Вход без ступенек, лифт, туалет для людей с инвалидностью.",
+    "pl": "Wejście bez stopni, winda, toaleta dostosowana do potrzeb osób z niepełnosprawnościami.",
+    "nb": "Trinnfri inngang, heis, tilgjengelig toalett.",
+    "da": "Niveaufri indgang, elevator, handicaptoilet.",
+}
+
 # Staff who see people: demo e-mail -> (office, qualifications).
 STAFF = {
     "aerztin@musterstadt.example": ("musterstadt", ["physician", "sti", "ifsg43"]),
@@ -193,17 +205,14 @@ STAFF = {
 def load_appointments(offices: dict[str, Office]) -> None:
     """Idempotent: locations, resources and types are found by name or slug."""
     for slug, office in offices.items():
-        place, _ = Location.objects.get_or_create(
+        place, _ = Location.objects.update_or_create(
             office=office,
-            name=f"{office.name}, {office.street}",
+            name="Dienstgebäude",
             defaults={
                 "street": office.street,
                 "postal_code": office.postal_code,
                 "place": office.place,
-                "accessibility": {
-                    "de": "Stufenloser Eingang, Aufzug, barrierefreies WC.",
-                    "en": "Step-free entrance, lift, accessible toilet.",
-                },
+                "accessibility": ACCESSIBILITY,
             },
         )
         room, _ = Resource.objects.get_or_create(
