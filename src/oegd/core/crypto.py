@@ -88,6 +88,31 @@ def decrypt(token: str, *, context: str = "") -> str:
         raise DecryptionError("Ciphertext was altered or belongs elsewhere.") from exc
 
 
+BYTES_PREFIX = b"encb1:"
+
+
+def encrypt_bytes(data: bytes, *, context: str = "") -> bytes:
+    """Encrypt file contents: ``encb1:<key id>:`` + nonce + ciphertext+tag (``context`` authenticated)."""
+    key_id, keys = keyring()
+    nonce = os.urandom(12)
+    sealed = keys[key_id].encrypt(nonce, data, f"{key_id}|{context}".encode())
+    return BYTES_PREFIX + key_id.encode() + b":" + nonce + sealed
+
+
+def decrypt_bytes(blob: bytes, *, context: str = "") -> bytes:
+    if not blob.startswith(BYTES_PREFIX):
+        raise DecryptionError("Not encrypted file contents.")
+    key_id, sep, rest = blob[len(BYTES_PREFIX) :].partition(b":")
+    _, keys = keyring()
+    name = key_id.decode("ascii", "replace")
+    if not sep or name not in keys:
+        raise DecryptionError(f"Unknown data key '{name}'.")
+    try:
+        return keys[name].decrypt(rest[:12], rest[12:], f"{name}|{context}".encode())
+    except InvalidTag as exc:
+        raise DecryptionError("Ciphertext was altered or belongs elsewhere.") from exc
+
+
 def needs_rotation(token: str) -> bool:
     """True when ``token`` was sealed with a key other than the current one."""
     return _split(token)[1] != keyring()[0]

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from oegd.interop import appointments as fhir_appointments
+from oegd.interop import communications as fhir_communications
 from oegd.interop import views
 
 app_name = "fhir"
@@ -16,5 +17,7 @@ urlpatterns = [
     path("Slot", fhir_appointments.slot_search, name="slot_search"),
     path("Appointment", fhir_appointments.appointment_endpoint, name="appointment"),
     path("Appointment/<str:public_id>", fhir_appointments.appointment_read, name="appointment_read"),
+    path("Communication", fhir_communications.communication_endpoint, name="communication"),
+    path("Communication/<str:message_id>", fhir_communications.communication_read, name="communication_read"),
     path("<path:rest>", views.unknown, name="unknown"),
 ]

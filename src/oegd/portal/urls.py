@@ -6,7 +6,6 @@ app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("messages/", views.messages_entry, name="messages"),
     path("info/", views.info, name="info"),
     path("privacy/", views.privacy, name="privacy"),
     path("accessibility/", views.accessibility, name="accessibility"),

@@ -21,11 +21,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @public
-def messages_entry(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/messages.html")
-
-
-@public
 def info(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/info.html")
 
