@@ -16,6 +16,8 @@ help:
 	@echo "make bench  – load benchmark against the production server setup"
 	@echo "make bench-forms – form server: 200-item questionnaire, submissions per second"
 	@echo "make bench-appointments – free slots (50 types x 40 staff x 90 days), bookings under contention"
+	@echo "make bench-messaging – team inbox of a team with 100,000 conversations"
+	@echo "make bench-cases – worklists and case search at 1,000,000 cases / 5,000,000 tasks, task completions"
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -68,4 +70,10 @@ bench-forms: install compilemessages
 bench-appointments: install compilemessages
 	$(PY) benchmarks/run_appointments_bench.py
 
-.PHONY: help install browser compilemessages run lint test bench bench-forms bench-appointments
+bench-messaging: install compilemessages
+	$(PY) benchmarks/run_messaging_bench.py
+
+bench-cases: install compilemessages
+	$(PY) benchmarks/run_cases_bench.py
+
+.PHONY: help install browser compilemessages run lint test bench bench-forms bench-appointments bench-messaging bench-cases

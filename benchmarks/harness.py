@@ -29,13 +29,19 @@ def _drop(name: str) -> None:
 
 
 @contextmanager
-def fresh_database(name: str) -> Iterator[None]:
-    """Create database ``name``, point Django at it (set up once per process), drop it afterwards."""
+def fresh_database(name: str, *, keep: bool = False, reuse: bool = False) -> Iterator[bool]:
+    """Create database ``name``, point Django at it (set up once per process), drop it afterwards.
+
+    ``keep``: leave it for a look afterwards. ``reuse``: take an existing database of that name as
+    it is (for benchmarks whose data takes minutes to load); yields whether it existed.
+    """
     import psycopg
 
-    _drop(name)
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
+        existed = reuse and bool(admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone())
+        if not existed:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
     os.environ.update(
         DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{name}",
         DJANGO_SETTINGS_MODULE="oegd.settings",
@@ -49,10 +55,11 @@ def fresh_database(name: str) -> Iterator[None]:
     from django.db import connections
 
     try:
-        yield
+        yield existed
     finally:
         connections.close_all()
-        _drop(name)
+        if not keep:
+            _drop(name)
 
 
 def machine() -> dict[str, Any]:

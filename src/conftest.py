@@ -41,6 +41,9 @@ def pytest_configure(config):
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)  # requests in earlier tests leave their language active
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     settings.STORAGES = {

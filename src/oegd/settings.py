@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "oegd.cases",
     "oegd.forms",
     "oegd.appointments",
+    "oegd.messaging",
     "oegd.portal",
     "oegd.interop",
     "oegd.demo",
@@ -248,6 +249,7 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [
     ("kern", BASE_DIR / "node_modules" / "@kern-ux" / "native" / "dist"),
     ("htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    ("bpmn-js", BASE_DIR / "node_modules" / "bpmn-js" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -38,6 +38,8 @@ class PeriodicJob:
 
 def _periodic_jobs() -> list[PeriodicJob]:
     from oegd.appointments.tasks import send_due_reminders_task
+    from oegd.cases.retention import apply_case_retention
+    from oegd.cases.tasks import fire_process_timers, resume_waiting_tasks
     from oegd.forms.tasks import delete_expired_drafts
 
     return [
@@ -45,6 +47,9 @@ def _periodic_jobs() -> list[PeriodicJob]:
         PeriodicJob("verify_audit_chain", timedelta(days=1), verify_audit_chain),
         PeriodicJob("delete_expired_drafts", timedelta(hours=6), delete_expired_drafts),
         PeriodicJob("send_due_reminders", timedelta(minutes=5), send_due_reminders_task),
+        PeriodicJob("apply_case_retention", timedelta(days=1), apply_case_retention),
+        PeriodicJob("fire_process_timers", timedelta(minutes=1), fire_process_timers),
+        PeriodicJob("resume_waiting_tasks", timedelta(minutes=15), resume_waiting_tasks),
     ]
 
 

@@ -20,6 +20,8 @@ from oegd.core.audit import SystemActor
 from oegd.core.models import ApiClient, CitizenProfile, Department, Membership, Office, Role, User
 from oegd.core.services import create_api_client
 from oegd.demo.appointments import load_appointments
+from oegd.demo.casework import load_casework
+from oegd.demo.messaging import load_messaging
 from oegd.directory.models import HealthAuthority, Institution, ResponsibilityEntry
 from oegd.directory.rki_plz import normalize_text
 from oegd.forms.models import FormDefinition, FormVersion, Service, ServiceOffer
@@ -184,6 +186,8 @@ def load_demo() -> DemoTokens:
 
     load_online_services(list(offices.values()))
     load_appointments(offices)
+    load_casework(offices)
+    load_messaging(offices)
 
     ApiClient.objects.filter(office=offices["musterstadt"], name__in=["Demo-Schnittstelle", "Schulverwaltung"]).delete()
     _client, token = create_api_client(

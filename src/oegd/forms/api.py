@@ -59,10 +59,7 @@ class SubmissionOut(Schema):
             office=submission.office.slug,
             submitted_at=submission.submitted_at,
             status=submission.case.status,
-            timeline=[
-                MilestoneOut(code=m.code, label=str(m.get_code_display()), at=m.at)
-                for m in citizen_timeline(submission.case)
-            ],
+            timeline=[MilestoneOut(code=m.code, label=m.label(), at=m.at) for m in citizen_timeline(submission.case)],
         )
 
 

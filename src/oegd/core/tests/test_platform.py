@@ -154,12 +154,25 @@ def settings_db_url():
 @pytest.mark.django_db
 def test_scheduler_enqueues_each_job_once_per_interval():
     first = enqueue_due_jobs()
-    assert set(first) == {"clear_expired_sessions", "verify_audit_chain", "delete_expired_drafts", "send_due_reminders"}
+    assert set(first) == {
+        "clear_expired_sessions",
+        "verify_audit_chain",
+        "delete_expired_drafts",
+        "send_due_reminders",
+        "apply_case_retention",
+        "fire_process_timers",
+        "resume_waiting_tasks",
+    }
     assert enqueue_due_jobs() == []
     with time_machine.travel(timezone.now() + timedelta(minutes=6)):
-        assert enqueue_due_jobs() == ["send_due_reminders"]
+        assert set(enqueue_due_jobs()) == {"send_due_reminders", "fire_process_timers"}
     with time_machine.travel(timezone.now() + timedelta(hours=1, minutes=1)):
-        assert set(enqueue_due_jobs()) == {"clear_expired_sessions", "send_due_reminders"}
+        assert set(enqueue_due_jobs()) == {
+            "clear_expired_sessions",
+            "send_due_reminders",
+            "fire_process_timers",
+            "resume_waiting_tasks",
+        }
 
 
 @pytest.mark.django_db

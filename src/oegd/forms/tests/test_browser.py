@@ -206,7 +206,7 @@ def test_anonymous_counselling_request_and_status_by_reference_and_secret(
     status.get_by_label("Secret").fill(secret)
     status.get_by_role("button", name="Show status").click()
     expect(status).to_have_url(re.compile(rf"/status/{reference}/$"))
-    expect(status.locator(".oegd-timeline li")).to_have_text(re.compile("Received"))
+    expect(status.locator(".oegd-timeline li")).to_have_text(re.compile("Request received"))
     axe_check(status)
     other.close()
 

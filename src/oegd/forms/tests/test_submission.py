@@ -140,7 +140,7 @@ def test_receipt_pdf_reads_back_and_status_follows_the_case(demo, example, clien
     response = client.get(f"/status/check/?reference={submission.reference}&secret={result.secret}")
     assert response.status_code == 302 and response["Location"] == f"/status/{submission.reference}/"
     page = client.get(response["Location"], headers={"accept-language": "en"}).content.decode()
-    assert submission.reference in page and "Received" in page
+    assert submission.reference in page and "Request received" in page  # the case type's own label
 
     pdf = client.get(f"/status/{submission.reference}/receipt.pdf")
     assert pdf["Content-Type"] == "application/pdf"
@@ -148,10 +148,12 @@ def test_receipt_pdf_reads_back_and_status_follows_the_case(demo, example, clien
     assert submission.reference in text and result.secret in text
 
     clerk = User.objects.get(email="admin@beispielkreis.example")
-    record_milestone(actor=clerk, case=submission.case, code=Milestone.Code.IN_REVIEW)
+    record_milestone(actor=clerk, case=submission.case, code=Milestone.Code.IN_REVIEW)  # not one citizens see
+    record_milestone(actor=clerk, case=submission.case, code=Milestone.Code.DECISION_MADE)
     record_milestone(actor=clerk, case=submission.case, code=Milestone.Code.CLOSED)
     page = client.get(f"/status/{submission.reference}/", headers={"accept-language": "en"}).content.decode()
-    assert "In progress" in page and "Completed" in page
+    # the counselling case type's own labels, and only the milestones it shows citizens
+    assert "Your answer is ready" in page and "Completed" in page and "In progress" not in page
 
 
 def test_status_needs_the_right_secret(demo, example, client):
