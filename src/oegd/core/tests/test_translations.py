@@ -28,6 +28,26 @@ STAFF_ONLY_MARKERS = (
     "/admin",
     "cases/templates/cases/",
     "cases/views.py",
+    "cases/forms.py",
+    "cases/selectors.py",
+    "cases/services.py",
+    "cases/actions.py",
+    "cases/engine.py",
+    "cases/conditions.py",
+    "cases/processes.py",
+    "cases/documents.py",
+    "cases/document_",
+    "cases/process_",
+    "cases/case_types.py",
+    "cases/diagrams.py",
+    "cases/retention.py",
+    "cases/export.py",
+    "cases/xdomea.py",
+    "cases/controlling.py",
+    "cases/templatetags/",
+    "cases/management/",
+    "messaging/staff_views.py",
+    "messaging/templates/messaging/staff/",
     "forms/templates/forms/authoring/",
     "forms/authoring",
     "appointments/templates/appointments/staff/",
@@ -57,9 +77,17 @@ def nplurals(po: polib.POFile) -> int:
     return int(match.group(1))
 
 
+# Citizen-facing files under a staff-only folder.
+CITIZEN_EXCEPTIONS = ("cases/templates/cases/email/",)
+
+
 def is_staff_only(entry: polib.POEntry) -> bool:
     paths = [path.replace("\\", "/") for path, _line in entry.occurrences]
-    return bool(paths) and all(any(marker in path for marker in STAFF_ONLY_MARKERS) for path in paths)
+    return bool(paths) and all(
+        any(marker in path for marker in STAFF_ONLY_MARKERS)
+        and not any(exception in path for exception in CITIZEN_EXCEPTIONS)
+        for path in paths
+    )
 
 
 def placeholders(text: str) -> Counter[str]:
