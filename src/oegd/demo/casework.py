@@ -77,3 +77,54 @@ def load_task_forms() -> None:
             FormVersion.objects.create(
                 form=form, version=1, status=FormVersion.Status.ACTIVE, resource=resource, published_at=timezone.now()
             )
+
+
+# Requests that wait in the demo office's worklists on first login: (service, who sends it, key).
+SAMPLE_REQUESTS = [
+    ("ifsg43-instruction", "buerger@example.org", "demo-sample-ifsg43"),
+    ("counselling-request", None, "demo-sample-counselling"),
+    ("ifsg34-notification", "schule@grundschule-musterstadt.example", "demo-sample-ifsg34"),
+]
+
+
+def _without_uploads(items: list[dict]) -> list[dict]:
+    kept = []
+    for item in items:
+        item = {**item, "item": _without_uploads(item.get("item", []))}
+        if not item["item"]:
+            item.pop("item")
+        answers = [answer for answer in item.get("answer", []) if "valueAttachment" not in answer]
+        if answers:
+            item["answer"] = answers
+        else:
+            item.pop("answer", None)
+        if "answer" in item or "item" in item:
+            kept.append(item)
+    return kept
+
+
+def load_sample_requests() -> None:
+    """Submit the demo examples once (idempotent by key), so tasks wait in the worklists."""
+    from oegd.core.audit import SystemActor
+    from oegd.directory.models import Institution
+    from oegd.forms.models import Service
+    from oegd.forms.services import submit_response
+
+    for slug, sender, key in SAMPLE_REQUESTS:
+        service = Service.objects.filter(slug=slug).first()
+        example = QUESTIONNAIRE_FOLDER / "examples" / f"{slug}.response.json"
+        if service is None or not example.exists():
+            continue
+        response = json.loads(example.read_text(encoding="utf-8"))
+        response["item"] = _without_uploads(response.get("item", []))
+        user = User.objects.filter(email=sender).first() if sender else None
+        institution = Institution.objects.filter(members=user).first() if user is not None else None
+        submit_response(
+            actor=user or SystemActor("demo loader"),
+            service=service,
+            response=response,
+            idempotency_key=key,
+            channel="demo",
+            institution=institution,
+            language="de",
+        )
