@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from oegd.cases import case_types, services
+from oegd.cases.controlling import step_cycle_times
 from oegd.cases.diagrams import plain_diagram
 from oegd.cases.engine import InvalidProcess
 from oegd.cases.models import CaseType, Milestone, ProcessDefinition, ProcessInstance
@@ -130,6 +131,7 @@ def _detail(request: HttpRequest, key: str, office: Office | None) -> HttpRespon
             "can_edit": _may(request, "office.manage" if variant else "state.manage"),
             "has_variant": has_variant,
             "may_make_variant": not variant and not has_variant and _may(request, "office.manage"),
+            "cycle_times": step_cycle_times(office=request.office, process_key=key) if request.office else [],
         },
     )
 

@@ -236,3 +236,20 @@ def test_the_periodic_job_fires_due_timers(cast, instruction):
         result = fire_process_timers.enqueue()
     assert result.return_value == 1
     assert open_tasks(case) == ["escalate_approval"]
+
+
+def test_cycle_times_per_step_are_shown_on_the_process_page(cast, instruction, client):
+    from oegd.cases.controlling import step_cycle_times
+    from oegd.core.tests.factories import login_staff
+
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        case = open_instruction(cast)
+    with time_machine.travel(start + timedelta(hours=3), tick=False):
+        services.complete_task(actor=cast.clerk_a, task=case.tasks.get(), variables={"documents_complete": True})
+
+    figures = step_cycle_times(office=cast.office_a, process_key="instruction")
+    assert [(f.element_id, f.completed, f.average) for f in figures] == [("check_documents", 1, timedelta(hours=3))]
+    login_staff(client, cast.admin_a, cast.office_a)
+    page = client.get("/staff/processes/library/instruction/", headers={"accept-language": "en"}).content.decode()
+    assert "Cycle times per step" in page and "Unterlagen prüfen" in page and "3 h 0 min" in page
