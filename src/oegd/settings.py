@@ -188,6 +188,9 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
 SESSION_ENGINE = env("SESSION_ENGINE", "django.contrib.sessions.backends.db")
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env_int("SESSION_IDLE_MINUTES", 30))
 SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=env_int("SESSION_ABSOLUTE_HOURS", 10))
+# Parents acting for children (Vertretung), as in Norway: full access under 12, limited until 16, none from 16.
+PROXY_FULL_ACCESS_UNDER_AGE = env_int("PROXY_FULL_ACCESS_UNDER_AGE", 12)
+PROXY_NO_ACCESS_FROM_AGE = env_int("PROXY_NO_ACCESS_FROM_AGE", 16)
 SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_TIMEOUT.total_seconds())
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -43,10 +43,11 @@ from django.utils.text import slugify
 from django.utils.translation import get_language_info, gettext, gettext_lazy, override
 from django.utils.translation import gettext as _
 
-from oegd.cases.models import Case, CaseEntry, CaseSubject, Document, DocumentTemplate, Task
+from oegd.cases.models import Case, CaseEntry, CaseSubject, Document, DocumentTemplate, Task, new_verification_code
 from oegd.core import audit
 from oegd.core.models import Office, User
 from oegd.core.services import DomainError
+from oegd.core.stored_files import StoredFileUnreadable, read_verified
 from oegd.forms import attachments
 
 logger = logging.getLogger(__name__)
@@ -161,15 +162,13 @@ def delete_files_on_commit(paths: Iterable[str]) -> None:
 def document_bytes(document: Document) -> bytes:
     """The stored bytes of a document, checked against its SHA-256. Check permission first."""
     try:
-        with document_storage().open(_storage_name(document.path), "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError as exc:
-        logger.error("Document %s: file missing", document.identifier)
-        raise DocumentUnavailable(_("The file is no longer available.")) from exc
-    if hashlib.sha256(data).hexdigest() != document.sha256:
-        logger.error("Document %s: checksum mismatch", document.identifier)
-        raise DocumentUnavailable(_("The file does not match its recorded checksum; it may be damaged."))
-    return data
+        return read_verified(
+            document_storage(), _storage_name(document.path), document.sha256, label=f"document {document.identifier}"
+        )
+    except StoredFileUnreadable as exc:
+        if exc.reason == "missing":
+            raise DocumentUnavailable(_("The file is no longer available.")) from exc
+        raise DocumentUnavailable(_("The file does not match its recorded checksum; it may be damaged.")) from exc
 
 
 def sweep_orphan_files(*, older_than: timedelta = timedelta(days=1)) -> int:
@@ -463,11 +462,14 @@ def substitute_placeholders(html: str, values: Mapping[str, str]) -> str:
     return _PLACEHOLDER.sub(replace, html)
 
 
-def render_letter_pdf(*, template: DocumentTemplate, content: LetterContent, values: Mapping[str, str]) -> bytes:
+def render_letter_pdf(
+    *, template: DocumentTemplate, content: LetterContent, values: Mapping[str, str], verification_url: str = ""
+) -> bytes:
     """The letter as an A4 PDF: letterhead, recipient, place and date, reference, subject, the
-    template's body, and a footer with the reference and page numbers on every page."""
+    template's body, and a footer with the reference and page numbers on every page; with
+    ``verification_url`` also a QR code and the address of the public verification page."""
     body = substitute_placeholders(template.html, values)
-    html = render_letter_html(content=content, body=body)
+    html = render_letter_html(content=content, body=body, verification_url=verification_url)
     return weasyprint.HTML(string=html, base_url=None, url_fetcher=_url_fetcher()).write_pdf()
 
 
@@ -478,7 +480,9 @@ def _url_fetcher() -> Any:
     return data_only_url_fetcher()
 
 
-def render_letter_html(*, content: LetterContent, body: str) -> str:
+def render_letter_html(*, content: LetterContent, body: str, verification_url: str = "") -> str:
+    from oegd.core.qr import qr_svg_data_uri
+
     with override(content.language):
         footer = gettext("Page %(page)s of %(pages)s")
         return render_to_string(
@@ -489,6 +493,8 @@ def render_letter_html(*, content: LetterContent, body: str) -> str:
                 "direction": "rtl" if get_language_info(content.language).get("bidi") else "ltr",
                 "footer_left_css": _css_string(f"{content.office_name} · {content.reference}"),
                 "page_counter_css": _page_counter_css(footer),
+                "verification_url": verification_url,
+                "verification_qr": qr_svg_data_uri(verification_url, box_size=4, border=1) if verification_url else "",
             },
         )
 
@@ -535,6 +541,13 @@ def letter_content(*, case: Case, template: DocumentTemplate, title: str, values
         recipient_lines=[line for line in recipient if line],
         place_and_date=place_and_date,
     )
+
+
+def verification_url(code: str) -> str:
+    """The public page that confirms a letter is genuine (printed on it as a QR code)."""
+    from django.urls import reverse
+
+    return settings.SITE_URL + reverse("portal:verify", args=[code])
 
 
 def preview_letter(*, template: DocumentTemplate, office: Office, actor: Any = None) -> bytes:
@@ -588,10 +601,12 @@ def generate_letter(
     template = template_for(case=case, key=template_key)
     values = letter_values(case=case, actor=actor, language=template.language, extra=extra)
     title = (title.strip() or template.name)[:200]
+    verification_code = new_verification_code()
     pdf = render_letter_pdf(
         template=template,
         content=letter_content(case=case, template=template, title=title, values=values),
         values=values,
+        verification_url=verification_url(verification_code),
     )
     identifier = uuid.uuid4()
     path = _store_file(identifier, ".pdf", pdf)
@@ -620,6 +635,7 @@ def generate_letter(
                 template=template,
                 citizen_visible=citizen_visible,
                 created_by=actor if isinstance(actor, User) else None,
+                verification_code=verification_code,
             )
             _add_entry(case=case, actor=actor, text=f"{title} (v{version})")
             audit.record(

@@ -10,6 +10,7 @@ is encrypted at rest.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 from django.conf import settings
@@ -375,6 +376,14 @@ class DocumentTemplate(models.Model):
         return f"{self.name} v{self.version}"
 
 
+VERIFICATION_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+def new_verification_code() -> str:
+    """16 random characters (80 bits): cannot be guessed, short enough to type from paper."""
+    return "".join(secrets.choice(VERIFICATION_ALPHABET) for _ in range(16))
+
+
 class Document(models.Model):
     """A file on a case: a generated letter or an upload, stored with its SHA-256 (Dokument)."""
 
@@ -397,6 +406,8 @@ class Document(models.Model):
     template = models.ForeignKey(DocumentTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     citizen_visible = models.BooleanField(_("visible to the citizen"), default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    # Printed as a QR code on letters; opens the public verification page (/verify/<code>/).
+    verification_code = models.CharField(max_length=20, unique=True, default=new_verification_code, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -142,6 +142,11 @@ class StartForm(WithFiles):
 
 
 class CitizenStartForm(StartForm):
+    confidential = forms.BooleanField(
+        label=_("Keep this conversation private from my parents"),
+        required=False,
+        help_text=_("Your parents will not see it, even if they can see your other messages."),
+    )
     phone = forms.RegexField(
         label=_("Mobile phone number"),
         regex=PHONE_PATTERN,
@@ -162,6 +167,11 @@ class CitizenStartForm(StartForm):
             return normalise_phone_number(value)
         except InvalidPhoneNumber as exc:
             raise forms.ValidationError(exc.message) from exc
+
+    def __init__(self, *args: Any, may_be_confidential: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_be_confidential:  # only for young people whose parents may see their messages
+            del self.fields["confidential"]
 
 
 class InstitutionStartForm(StartForm):

@@ -105,6 +105,10 @@ class Thread(models.Model):
     started_anonymously = models.BooleanField(default=False)
     # A youth's confidential conversation: never shown to parents acting for them.
     confidential = models.BooleanField(_("confidential"), default=False)
+    # The child a parent wrote for (Vertretung); the parent is ``citizen``.
+    on_behalf_of = models.ForeignKey(
+        "portal.Dependant", on_delete=models.SET_NULL, null=True, blank=True, related_name="message_threads"
+    )
     subject = EncryptedTextField(_("subject"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     assignee = models.ForeignKey(

@@ -3,7 +3,6 @@ or the API client's office and institution. Anything else is a 404."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,9 +13,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from oegd.core import audit
-from oegd.core.crypto import DecryptionError, decrypt_bytes
+from oegd.core.crypto import decrypt_bytes
 from oegd.core.models import Department, Office, User
 from oegd.core.services import DomainError
+from oegd.core.stored_files import StoredFileUnreadable, read_verified
 from oegd.messaging.models import Message, MessageAttachment, TextBlock, Thread, Topic
 
 logger = logging.getLogger("oegd.messaging")
@@ -62,16 +62,29 @@ def offices_for_anonymous() -> QuerySet[Office]:
 
 
 def threads_of_person(user: User) -> QuerySet[Thread]:
-    """A citizen's own threads, or an institution user's institutions' threads, newest first."""
+    """A citizen's own threads (and, as a parent, their children's by age: ``portal.proxy``), or an
+    institution user's institutions' threads, newest first."""
+    from oegd.portal.proxy import guardian_thread_filter
+
     if user.kind == User.Kind.INSTITUTION:
         threads = Thread.objects.filter(institution__in=user.institutions.all())
     else:
-        threads = Thread.objects.filter(citizen=user)
-    return threads.select_related("office", "topic", "institution").order_by("-last_message_at", "-id")
+        threads = Thread.objects.filter(guardian_thread_filter(user))
+    return threads.select_related("office", "topic", "institution", "on_behalf_of").order_by("-last_message_at", "-id")
 
 
 def get_thread_for_person(*, user: User, public_id: str) -> Thread:
-    return get_object_or_404(threads_of_person(user), public_id=_uuid_or_404(public_id))
+    """The person's thread; 404 for any other. A parent refused a child's thread is recorded (nothing shown)."""
+    from oegd.portal.proxy import refused_child_thread
+
+    wanted = _uuid_or_404(public_id)
+    thread = threads_of_person(user).filter(public_id=wanted).first()
+    if thread is None:
+        other = Thread.objects.filter(public_id=wanted).select_related("office", "citizen").first()
+        if other is not None and user.kind == User.Kind.CITIZEN and refused_child_thread(user, other):
+            audit.record(user, "message_thread.proxy_refused", other, office=other.office, subject=other.citizen)
+        raise Http404
+    return thread
 
 
 def messages_for_person(thread: Thread) -> list[Message]:
@@ -276,15 +289,15 @@ def read_attachment(attachment: MessageAttachment) -> bytes:
     from oegd.messaging.services import ATTACHMENT_CONTEXT, message_storage
 
     try:
-        with message_storage().open(attachment.storage_name, "rb") as handle:
-            data = decrypt_bytes(handle.read(), context=ATTACHMENT_CONTEXT)
-    except (FileNotFoundError, DecryptionError) as exc:
-        logger.error("message attachment %s unreadable: %s", attachment.public_id, type(exc).__name__)
+        return read_verified(
+            message_storage(),
+            attachment.storage_name,
+            attachment.sha256,
+            label=f"message attachment {attachment.public_id}",
+            decode=lambda data: decrypt_bytes(data, context=ATTACHMENT_CONTEXT),
+        )
+    except StoredFileUnreadable as exc:
         raise AttachmentUnavailable(_unavailable()) from exc
-    if hashlib.sha256(data).hexdigest() != attachment.sha256:
-        logger.error("message attachment %s: checksum mismatch", attachment.public_id)
-        raise AttachmentUnavailable(_unavailable())
-    return data
 
 
 def _unavailable() -> str:

@@ -291,12 +291,21 @@ def start_thread(
     notify_phone: str = "",
     case: Any = None,
     idempotency_key: str = "",
+    on_behalf_of: Any = None,
+    confidential: bool = False,
 ) -> Thread:
     """Start a conversation with an office (and the topic's team) as a citizen or an institution.
 
     The first message is the person's. ``notify_phone`` (normalised E.164) asks for a text message
-    when the office answers. Nothing is created when the office is inactive or anything is refused.
+    when the office answers. ``on_behalf_of``: the child (``portal.Dependant``) a parent writes for;
+    refused unless the parent may act for them. ``confidential``: a youth's conversation that parents
+    never see. Nothing is created when the office is inactive or anything is refused.
     """
+    if on_behalf_of is not None:
+        from oegd.portal.proxy import NONE, proxy_access
+
+        if citizen is None or proxy_access(citizen, on_behalf_of, timezone.localdate()) == NONE:
+            raise MessageInvalid(_("You can no longer write for this person."))
     if not office.is_active:
         raise MessageInvalid(_("This health office does not take messages here."))
     if citizen is None and institution is None:
@@ -316,11 +325,20 @@ def start_thread(
                 case=case,
                 citizen=citizen,
                 institution=institution,
+                on_behalf_of=on_behalf_of,
+                confidential=confidential,
                 subject=clean_subject,
                 language=(language or settings.LANGUAGE_CODE)[:10],
                 notify_phone=notify_phone,
             )
-            audit.record(actor, "message_thread.start", thread, office=office, subject=citizen)
+            audit.record(
+                actor,
+                "message_thread.start",
+                thread,
+                office=office,
+                subject=citizen,
+                purpose=f"on behalf of dependant {on_behalf_of.pk}" if on_behalf_of is not None else "",
+            )
             _add_message(
                 actor=actor,
                 thread=thread,

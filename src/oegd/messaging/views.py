@@ -20,6 +20,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from oegd.core import audit
 from oegd.core.access import citizen_required, portal_user_required, public
 from oegd.core.models import Office, User
 from oegd.core.qr import qr_svg_data_uri
@@ -34,6 +35,7 @@ from oegd.messaging.forms import (
     ReplyForm,
 )
 from oegd.messaging.models import Message, Thread
+from oegd.portal.proxy import acting_for, may_write_in
 
 SESSION_ANONYMOUS = "oegd_messaging_anonymous"
 SESSION_NEW_CODE = "oegd_messaging_new_code"
@@ -146,17 +148,20 @@ def new_write(request: HttpRequest, office_slug: str) -> HttpResponse:
     user = request.user
     office = get_object_or_404(_offices_for_user(user), slug=office_slug)
     topics = selectors.topics_of_office(office=office)
+    acting = acting_for(request) if user.kind == User.Kind.CITIZEN else None
     data = (request.POST, request.FILES) if request.method == "POST" else (None, None)
     if user.kind == User.Kind.INSTITUTION:
         form: Any = InstitutionStartForm(
             *data, topics=topics, institutions=user.institutions.filter(office=office).order_by("name")
         )
     else:
-        form = CitizenStartForm(*data, topics=topics)
+        form = CitizenStartForm(*data, topics=topics, may_be_confidential=_has_guardian(user) and not acting)
     error = ""
     if request.method == "POST" and form.is_valid():
         try:
             thread = services.start_thread(
+                on_behalf_of=acting[0] if acting else None,
+                confidential=bool(form.cleaned_data.get("confidential")),
                 actor=user,
                 office=office,
                 topic=form.cleaned_data.get("topic"),
@@ -176,9 +181,15 @@ def new_write(request: HttpRequest, office_slug: str) -> HttpResponse:
     return render(
         request,
         "messaging/write.html",
-        {"form": form, "office": office, "error": error, "anonymous": False},
+        {"form": form, "office": office, "error": error, "anonymous": False, "acting": acting},
         status=400 if (form.errors or error) else 200,
     )
+
+
+def _has_guardian(user: User) -> bool:
+    from oegd.portal.models import Dependant
+
+    return Dependant.objects.filter(account=user).exists()
 
 
 @portal_user_required
@@ -186,9 +197,15 @@ def new_write(request: HttpRequest, office_slug: str) -> HttpResponse:
 def thread_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     """A conversation of the person (or their institution): read it, answer it."""
     thread = selectors.get_thread_for_person(user=request.user, public_id=public_id)
+    own = thread.citizen_id == request.user.pk or request.user.kind == User.Kind.INSTITUTION
+    may_write = own or may_write_in(request.user, thread)
+    if not own:  # a parent reading a child's own conversation
+        audit.record(request.user, "message_thread.proxy_read", thread, office=thread.office, subject=thread.citizen)
     form = ReplyForm(request.POST or None, request.FILES or None)
     error = ""
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and not may_write:
+        error = _("You can read this conversation, but not write in it.")
+    elif request.method == "POST" and form.is_valid():
         try:
             services.post_message(
                 actor=request.user,
@@ -202,7 +219,8 @@ def thread_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         else:
             messages.success(request, _("Your message has been sent."))
             return redirect("messaging:thread", thread.public_id)
-    services.mark_read_by_person(thread=thread)
+    if own:  # read receipts are the person's own
+        services.mark_read_by_person(thread=thread)
     return _private(
         render(
             request,
@@ -214,6 +232,7 @@ def thread_detail(request: HttpRequest, public_id: str) -> HttpResponse:
                 "error": error,
                 "anonymous": False,
                 "file_url_name": "messaging:file",
+                "may_write": may_write,
             },
             status=400 if (form.errors or error) else 200,
         )
