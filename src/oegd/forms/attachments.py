@@ -46,6 +46,7 @@ from django.utils.translation import gettext as _
 
 from oegd.core import audit
 from oegd.core.services import DomainError
+from oegd.core.stored_files import StoredFileUnreadable, read_verified
 from oegd.forms.models import Attachment, Draft, Submission
 
 if TYPE_CHECKING:
@@ -392,17 +393,12 @@ def store_attachment(
 
 def open_attachment(attachment: Attachment) -> bytes:
     """The stored bytes of ``attachment``, checked against its SHA-256. Check permission first."""
-    storage = attachment_storage()
     try:
-        with storage.open(attachment.storage_name, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError as exc:
-        logger.error("Attachment %s: file missing", attachment.public_id)
+        return read_verified(
+            attachment_storage(), attachment.storage_name, attachment.sha256, label=f"attachment {attachment.public_id}"
+        )
+    except StoredFileUnreadable as exc:
         raise AttachmentUnavailable(_("The file is no longer available.")) from exc
-    if hashlib.sha256(data).hexdigest() != attachment.sha256:
-        logger.error("Attachment %s: checksum mismatch", attachment.public_id)
-        raise AttachmentUnavailable(_("The file is no longer available."))
-    return data
 
 
 def delete_attachment(*, actor: Any, attachment: Attachment) -> None:
