@@ -20,7 +20,7 @@ from oegd.core.audit import SystemActor
 from oegd.core.models import ApiClient, CitizenProfile, Department, Membership, Office, Role, User
 from oegd.core.services import create_api_client
 from oegd.demo.appointments import load_appointments
-from oegd.demo.casework import load_casework, load_sample_requests
+from oegd.demo.casework import load_casework
 from oegd.demo.messaging import load_messaging
 from oegd.directory.models import HealthAuthority, Institution, ResponsibilityEntry
 from oegd.directory.rki_plz import normalize_text
@@ -188,7 +188,6 @@ def load_demo() -> DemoTokens:
     load_appointments(offices)
     load_casework(offices)
     load_messaging(offices)
-    load_sample_requests()
 
     ApiClient.objects.filter(office=offices["musterstadt"], name__in=["Demo-Schnittstelle", "Schulverwaltung"]).delete()
     _client, token = create_api_client(

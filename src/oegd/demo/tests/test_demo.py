@@ -1,6 +1,7 @@
 import pytest
 from django.core.management import call_command
 
+from oegd.cases.models import Case, Task
 from oegd.core.models import ApiClient, Office, User
 from oegd.core.services import authenticate_api_token
 from oegd.directory.selectors import route_by_postal_code
@@ -16,6 +17,13 @@ def test_demo_loads_idempotently_and_prints_working_logins(capsys):
     assert Office.objects.count() == 2
     assert User.objects.filter(email="buerger@example.org", kind=User.Kind.CITIZEN).count() == 1
     assert ApiClient.objects.count() == 2  # the office token and the demo school's
+    # three requests wait in the worklists, submitted once however often the demo loads
+    assert sorted(Case.objects.values_list("case_type", flat=True)) == [
+        "counselling-request",
+        "ifsg34-notification",
+        "ifsg43-instruction",
+    ]
+    assert Task.objects.filter(status=Task.Status.OPEN).count() == 3
     assert "admin@musterstadt.example" in first and "demo-Musterland-2026" in first
     token = second.split("API token (all scopes, shown once): ")[1].split()[0]
     assert authenticate_api_token(token).name == "Demo-Schnittstelle"

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from oegd.demo.casework import load_sample_requests
 from oegd.demo.data import DEMO_PASSWORD, USERS, load_demo, totp_secret_base32
 
 
@@ -11,6 +12,7 @@ class Command(BaseCommand):
         if settings.PRODUCTION and not settings.TESTING:
             raise CommandError("The demo data set is not loaded in production mode.")
         tokens = load_demo()
+        load_sample_requests()  # work waiting in the worklists (not part of the test fixture)
         out = self.stdout.write
         out("")
         out("Demo of the ÖGD platform – fictional state Musterland, http://127.0.0.1:8000")
