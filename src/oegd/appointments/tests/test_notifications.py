@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.http import HttpResponse
 from django.urls import include, path, reverse
+from django.utils import translation
 
 from oegd.appointments import notifications, tasks
 from oegd.appointments.models import (
@@ -318,7 +319,8 @@ def test_ics_location_of_phone_and_video_appointments(now, appointment_type):
     appointment_type.save()
     phone = make_appointment(appointment_type, start=START + timedelta(hours=1))
     event = only_event(icalendar.Calendar.from_ical(appointment_ics(phone)))
-    assert str(event["LOCATION"]) == str(AppointmentType.Mode.PHONE.label)
+    with translation.override("de"):  # the appointment's language
+        assert str(event["LOCATION"]) == str(AppointmentType.Mode.PHONE.label)
 
 
 def test_feed_lists_the_users_appointments(now, appointment_type):

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection, connections
+from django.utils import translation
 
 from oegd.cases import services
 from oegd.cases.models import CaseEntry, ProcessInstance, Task
@@ -29,7 +30,8 @@ def test_a_task_completed_twice_at_once_is_completed_once():
     def complete(actor) -> str:
         try:
             go.wait(timeout=30)
-            services.complete_task(actor=actor, task=task, variables={"documents_complete": True})
+            with translation.override("en"):  # a new thread starts in the default language
+                services.complete_task(actor=actor, task=task, variables={"documents_complete": True})
             return "done"
         except services.TaskAlreadyDone as refused:
             return refused.message

@@ -75,7 +75,7 @@ def test_a_closed_case_exports_every_document_and_entry(cast, closed_case):
     documents = procedure.findall("x:Dokument", NS)
     titles = [d.findtext("x:AllgemeineMetadaten/x:Betreff", namespaces=NS) for d in documents]
     assert titles == [
-        "Application: Antrag auf Bescheinigung",
+        "Antrag: Antrag auf Bescheinigung",  # the e-file is in German
         "foto.png",
         "Bescheinigung (neu)",  # one document with both versions of the letter
         "Impfpass <Kopie>",

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
 from oegd.core import services
@@ -89,7 +90,7 @@ def test_create_api_client_command_prints_token_once(capsys, cast):
 def test_create_api_client_refuses_unknown_scope(cast):
     from django.core.management.base import CommandError
 
-    with pytest.raises(CommandError, match="Unbekannte Berechtigungsbereiche: everything"):
+    with translation.override("de"), pytest.raises(CommandError, match="Unbekannte Berechtigungsbereiche: everything"):
         call_command("create_api_client", "--office", "musterstadt", "--name", "X", "--scopes", "everything")
     assert not ApiClient.objects.exists()
 
