@@ -38,6 +38,7 @@ from oegd.core import audit
 from oegd.core.audit import SystemActor
 from oegd.core.models import Department, Office, User
 from oegd.core.services import DomainError
+from oegd.directory.models import Institution
 
 logger = logging.getLogger(__name__)
 TIMER_ACTOR = SystemActor("process-timer")
@@ -94,7 +95,14 @@ def person_for_account(*, office: Office, user: User) -> Person:
 
 
 def open_case(
-    *, actor: Any, office: Office, case_type: str, title: str, reference: str, subject: User | None = None
+    *,
+    actor: Any,
+    office: Office,
+    case_type: str,
+    title: str,
+    reference: str,
+    subject: User | None = None,
+    institution: Institution | None = None,
 ) -> Case:
     """Open a case (Vorgang anlegen) with its first milestone, "received", its checklist, and start
     the process its case type names (the office's variant if it has one)."""
@@ -114,6 +122,8 @@ def open_case(
             CaseSubject.objects.create(
                 case=case, role=CaseSubject.Role.APPLICANT, person=person_for_account(office=office, user=subject)
             )
+        if institution is not None:  # e.g. the school that sent a §34 notification
+            CaseSubject.objects.create(case=case, role=CaseSubject.Role.INSTITUTION, institution=institution)
         if type_version is not None:
             ChecklistItem.objects.bulk_create(
                 ChecklistItem(case=case, label=str(label)[:200], position=index)

@@ -409,6 +409,7 @@ def _submit(
                 title=service.text("title", settings.LANGUAGE_CODE),
                 reference=reference,
                 subject=subject,
+                institution=institution,
             )
             response["id"] = reference
             response["identifier"] = {"system": "https://oegd.example/fhir/sid/submission", "value": reference}

@@ -63,6 +63,10 @@ def test_school_submits_ifsg34_notification_over_fhir(demo, client, example):
     replay = client.post("/fhir/QuestionnaireResponse", body, content_type=FHIR, headers=headers)
     assert replay.status_code == 200 and replay.json()["id"] == reference
     assert Submission.objects.count() == 1 and Case.objects.count() == 1
+    # the school is on the case file as the institution that notified
+    assert [(s.role, s.institution.name) for s in Case.objects.get().subjects.all()] == [
+        ("institution", "Grundschule am Park")
+    ]
 
     read = client.get(f"/fhir/QuestionnaireResponse/{reference}", headers=bearer(demo.school))
     assert read.status_code == 200 and read.json()["id"] == reference
