@@ -145,10 +145,14 @@ def _with_groups(defined: list[Item], entries: list[dict]) -> list[dict]:
     return completed
 
 
+FREE_TEXT = {"string", "text"}
+
+
 def process_variables(definition: QuestionnaireDefinition, items: list[dict]) -> dict[str, Any]:
     """The answers by linkId as the plain values process conditions compare: boolean → bool,
-    integer → int, decimal → float, choice → code, text → str, date → ISO string; a repeating
-    question gives a list. Attachments stay out of the process data."""
+    integer → int, decimal → float, choice → code, date → ISO string; a repeating question gives
+    a list. Free text and attachments stay out of the process data: the workflow state is not
+    encrypted, the task's answers are (letters read them from there)."""
     variables: dict[str, Any] = {}
 
     def walk(entries: list[dict]) -> None:
@@ -161,7 +165,7 @@ def process_variables(definition: QuestionnaireDefinition, items: list[dict]) ->
                 if value is not None:
                     values.append(value)
                 walk(answer.get("item") or [])
-            if item is not None and item.is_question and values:
+            if item is not None and item.is_question and values and item.type not in FREE_TEXT:
                 variables[link_id] = values if item.repeats else values[0]
             walk(entry.get("item") or [])
 

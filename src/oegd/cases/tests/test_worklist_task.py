@@ -64,8 +64,7 @@ def test_answers_become_typed_process_variables(cast, case):
         "fee": 15.5,
         "decision": "reject",
         "checked_on": "2026-03-02",
-        "remark": "Alles da.",
-    }
+    }  # the free-text remark stays in the task's encrypted answers, not in the workflow state
 
 
 def test_the_task_page_renders_the_form_case_and_four_eyes_hint(cast, case):
