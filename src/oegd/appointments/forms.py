@@ -65,6 +65,15 @@ class BookingForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
+    def __init__(self, *args, offer_confidential: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if offer_confidential:  # only for a youth whose account is linked to a parent
+            self.fields["confidential"] = forms.BooleanField(
+                label=_("Keep this appointment private from my parents"),
+                required=False,
+                help_text=_("Your parents will not see this appointment on their page."),
+            )
+
     def clean(self) -> dict:
         data = super().clean()
         phone = (data.get("phone") or "").strip()

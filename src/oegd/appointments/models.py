@@ -244,6 +244,8 @@ class Appointment(models.Model):
     # The links in the confirmation e-mail (rebook, cancel, calendar) carry this secret.
     manage_token_hash = models.CharField(max_length=64, db_index=True)
     video_room = models.CharField(max_length=100, blank=True)
+    # Booked by a youth who keeps it from their parents: never shown on a guardian's pages.
+    confidential = models.BooleanField(_("private from my parents"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
 

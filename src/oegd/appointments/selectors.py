@@ -38,6 +38,11 @@ def appointments_of_citizen(user: User) -> QuerySet[Appointment]:
     return Appointment.objects.filter(citizen=user).select_related("appointment_type", "appointment_type__location")
 
 
+def appointments_shown_to_guardian(youth: User) -> QuerySet[Appointment]:
+    """A youth's appointments a parent may see (the caller checks the age): never the confidential ones."""
+    return appointments_of_citizen(youth).filter(confidential=False)
+
+
 def get_appointment_of_citizen(*, user: User, public_id: str) -> Appointment:
     return get_object_or_404(appointments_of_citizen(user), public_id=public_id)
 

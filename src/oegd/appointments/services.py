@@ -86,12 +86,14 @@ def book_appointment(
     booked_by: User | None = None,
     confirmed: bool = True,
     notify: bool = True,
+    confidential: bool = False,
 ) -> tuple[Appointment, str]:
     """Book ``start`` of ``appointment_type`` for one person (Terminbuchung); returns the
     appointment and its manage token (the secret of the links in the confirmation e-mail).
 
     ``confirmed=False`` (a guest without an account) holds the slot as PENDING until the e-mail
-    link confirms it. ``notify=False`` sends no e-mail (a rebooking sends its own). Refusals are
+    link confirms it. ``notify=False`` sends no e-mail (a rebooking sends its own). ``confidential``
+    keeps a youth's appointment off their parents' pages (only with a ``citizen``). Refusals are
     ``BookingRefused`` with a code and a translated message. E-mails go through the task queue;
     the manage token is derived again there, so it never sits in the queue.
     """
@@ -133,6 +135,7 @@ def book_appointment(
                 booked_by=booked_by,
                 invitation=invitation,
                 video_room=_video_room() if appointment_type.mode == AppointmentType.Mode.VIDEO else "",
+                confidential=bool(confidential and citizen is not None),
             )
             # Derived from the public id, so reminders sent days later can carry the same links.
             token = notifications.manage_token_for(appointment)
@@ -307,6 +310,7 @@ def rebook_appointment(*, actor: Any, appointment: Appointment, start: datetime)
             booked_by=old.booked_by,
             confirmed=True,
             notify=False,
+            confidential=old.confidential,
         )
         old.moved_to = new
         old.save(update_fields=["moved_to"])

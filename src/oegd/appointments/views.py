@@ -45,6 +45,7 @@ from oegd.appointments.services import (
 from oegd.core.access import citizen_required, public
 from oegd.core.models import Office, User
 from oegd.directory.selectors import PostalCodeUnknown, route_by_postal_code
+from oegd.portal.proxy import is_linked_youth
 
 # The manage tokens opened in this browser session, by appointment public_id: they let the person
 # into the video waiting room without the e-mail link at hand.
@@ -304,7 +305,10 @@ def book(request: HttpRequest, type_id: int, start: str) -> HttpResponse:
     if appointment_type.audience == AppointmentType.Audience.LOGGED_IN and citizen is None:
         return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
     initial = {"name": citizen.full_name, "email": citizen.email} if citizen else {}
-    form = BookingForm(request.POST if request.method == "POST" else None, initial=initial)
+    offer_confidential = citizen is not None and is_linked_youth(citizen)
+    form = BookingForm(
+        request.POST if request.method == "POST" else None, initial=initial, offer_confidential=offer_confidential
+    )
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -321,6 +325,7 @@ def book(request: HttpRequest, type_id: int, start: str) -> HttpResponse:
                     note=data["note"],
                     citizen=citizen,
                     confirmed=citizen is not None,
+                    confidential=bool(data.get("confidential")),
                 )
             except BookingRefused as exc:
                 week_start = slot_start.astimezone(_zone(appointment_type.location)).date().isoformat()

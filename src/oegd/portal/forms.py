@@ -26,3 +26,13 @@ class CloseAccountForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         error_messages={"required": _("Please enter your password.")},
     )
+
+
+class LinkAccountForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from your parent"),
+        max_length=30,
+        help_text=_("12 characters, for example 7KQ2-M9XD-4T0B."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+        error_messages={"required": _("Please enter the code.")},
+    )

@@ -24,6 +24,9 @@ class Dependant(models.Model):
     account = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="guardianships"
     )
+    # A one-time code the youth enters in their own account to link it (only its keyed digest is kept).
+    link_code_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    link_code_expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

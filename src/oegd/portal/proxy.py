@@ -38,6 +38,11 @@ def dependants_of(guardian: User) -> QuerySet[Dependant]:
     return Dependant.objects.filter(guardian=guardian).order_by("birth_date", "given_name", "id")
 
 
+def is_linked_youth(user: User) -> bool:
+    """Whether ``user``'s own account is linked to a parent's record (they may keep things private)."""
+    return bool(user.is_authenticated and Dependant.objects.filter(account=user).exists())
+
+
 def dependants_with_access(guardian: User, today: date | None = None) -> dict[int, tuple[Dependant, str]]:
     """The guardian's dependants they may still see something of: id → (dependant, access)."""
     today = today or timezone.localdate()

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+import secrets
+from datetime import date, timedelta
 
 from django.contrib.auth import logout
 from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from oegd.core import audit
+from oegd.core.crypto import keyed_digest
 from oegd.core.models import CitizenProfile, User
 from oegd.core.services import DomainError
 from oegd.portal import proxy
@@ -20,6 +23,10 @@ from oegd.portal.models import Dependant
 
 class DependantInvalid(DomainError):
     """A child that cannot be added: no declaration, a birth date in the future or too old."""
+
+
+class LinkRefused(DomainError):
+    """A link code that is wrong, expired or may not be used by this account."""
 
 
 class AccountNotClosed(DomainError):
@@ -61,6 +68,102 @@ def start_acting_for(*, request: HttpRequest, dependant: Dependant) -> str:
 def stop_acting(*, request: HttpRequest) -> None:
     if request.session.pop(proxy.SESSION_ACTING_FOR, None):
         audit.record(request.user, "dependant.act_as_stop", request.user, subject=request.user)
+
+
+# --- linking a youth's own account (Konto verknüpfen) ----------------------------------------------
+
+LINK_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
+LINK_CODE_LENGTH = 12
+LINK_CODE_VALIDITY = timedelta(days=7)
+LINK_MAX_WRONG_TRIES = 5
+LINK_LOCK_SECONDS = 3600
+_LOOK_ALIKES = str.maketrans({"I": "1", "L": "1", "O": "0"})
+
+
+def normalise_link_code(text: str) -> str:
+    """The code as generated (upper case, no separators, Crockford's look-alikes mapped); "" if malformed."""
+    code = "".join(ch for ch in (text or "").upper() if ch not in " -\t\n").translate(_LOOK_ALIKES)
+    if len(code) != LINK_CODE_LENGTH or any(ch not in LINK_CODE_ALPHABET for ch in code):
+        return ""
+    return code
+
+
+def _link_code_digest(code: str) -> str:
+    return keyed_digest("portal-link-code:" + code)
+
+
+def create_link_code(*, guardian: User, dependant: Dependant) -> str:
+    """A fresh one-time code (valid 7 days) the youth enters in their own account; shown once, stored hashed.
+
+    A new code replaces any earlier one. Refused once the child has a linked account or is too old.
+    """
+    if dependant.guardian_id != guardian.pk:
+        raise LinkRefused(_("You cannot create a code for this person."))
+    if dependant.account_id:
+        raise LinkRefused(_("%(name)s's own account is already linked.") % {"name": dependant.given_name})
+    if proxy.proxy_access(guardian, dependant, timezone.localdate()) == proxy.NONE:
+        raise LinkRefused(_("You can no longer act for this person."))
+    code = "".join(secrets.choice(LINK_CODE_ALPHABET) for _n in range(LINK_CODE_LENGTH))
+    with transaction.atomic():
+        dependant.link_code_hash = _link_code_digest(code)
+        dependant.link_code_expires_at = timezone.now() + LINK_CODE_VALIDITY
+        dependant.save(update_fields=["link_code_hash", "link_code_expires_at"])
+        audit.record(guardian, "dependant.link_code", dependant, subject=guardian)
+    return code
+
+
+def format_link_code(code: str) -> str:
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def _wrong_tries_key(user: User) -> str:
+    return f"portal:link-code-wrong:{user.pk}"
+
+
+def _count_wrong_try(user: User) -> None:
+    key = _wrong_tries_key(user)
+    cache.add(key, 0, LINK_LOCK_SECONDS)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, LINK_LOCK_SECONDS)
+
+
+def link_youth_account(*, youth: User, code: str) -> Dependant:
+    """Link the youth's own account to the record their parent keeps (``Dependant.account``).
+
+    Wrong and expired codes get the same answer; after 5 wrong tries in an hour the account is
+    locked out of linking for the hour. The code works once.
+    """
+    refused = _("This code is not valid. Check it, or ask your parent for a new one.")
+    if int(cache.get(_wrong_tries_key(youth), 0)) >= LINK_MAX_WRONG_TRIES:
+        raise LinkRefused(_("Too many wrong codes. Please try again in an hour."))
+    normalised = normalise_link_code(code)
+    digest = _link_code_digest(normalised) if normalised else ""
+    dependant = (
+        Dependant.objects.filter(link_code_hash=digest, link_code_expires_at__gt=timezone.now()).first()
+        if digest
+        else None
+    )
+    if dependant is None:
+        _count_wrong_try(youth)
+        audit.record(youth, "dependant.link_refused", youth, subject=youth, purpose="wrong or expired code")
+        raise LinkRefused(refused)
+    if dependant.guardian_id == youth.pk:
+        raise LinkRefused(_("This code is for your child. Your child enters it in their own account."))
+    if Dependant.objects.filter(guardian_id=dependant.guardian_id, account=youth).exclude(pk=dependant.pk).exists():
+        raise LinkRefused(_("Your account is already linked to another child of this parent."))
+    with transaction.atomic():
+        # Used once: whoever locks the row first with the code still on it links.
+        locked = Dependant.objects.select_for_update().filter(pk=dependant.pk, link_code_hash=digest).first()
+        if locked is None or (locked.account_id and locked.account_id != youth.pk):
+            raise LinkRefused(refused)
+        locked.account = youth
+        locked.link_code_hash = ""
+        locked.link_code_expires_at = None
+        locked.save(update_fields=["account", "link_code_hash", "link_code_expires_at"])
+        audit.record(youth, "dependant.link_account", locked, subject=youth, purpose=f"guardian {locked.guardian_id}")
+    return locked
 
 
 def close_account(*, request: HttpRequest, password: str) -> None:

@@ -11,7 +11,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from oegd.appointments.selectors import appointments_of_citizen
+from oegd.appointments.selectors import appointments_shown_to_guardian
 from oegd.core import audit
 from oegd.core import selectors as core_selectors
 from oegd.core import services as core_services
@@ -24,7 +24,8 @@ from oegd.messaging import selectors as messaging_selectors
 from oegd.portal import export as portal_export
 from oegd.portal import proxy, services
 from oegd.portal import selectors as portal_selectors
-from oegd.portal.forms import CloseAccountForm, DependantForm
+from oegd.portal.forms import CloseAccountForm, DependantForm, LinkAccountForm
+from oegd.portal.models import Dependant
 
 
 @public
@@ -106,24 +107,72 @@ def family(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("%(name)s has been added.") % {"name": dependant.given_name})
             return redirect("portal:family")
+    return _family_page(request, form=form, error=error)
+
+
+def _family_page(
+    request: HttpRequest, *, form: DependantForm, error: str = "", new_code: tuple[Dependant, str] | None = None
+) -> HttpResponse:
     today = timezone.localdate()
-    rows = [
-        {
-            "dependant": dependant,
-            "age": dependant.age_on(today),
-            "access": proxy.proxy_access(request.user, dependant, today),
-            "appointments": (
-                list(appointments_of_citizen(dependant.account).select_related("office")[:10])
-                if dependant.account_id and proxy.proxy_access(request.user, dependant, today) != proxy.NONE
-                else []
-            ),
-        }
-        for dependant in proxy.dependants_of(request.user).select_related("account")
-    ]
+    rows = []
+    for dependant in proxy.dependants_of(request.user).select_related("account"):
+        access = proxy.proxy_access(request.user, dependant, today)
+        rows.append(
+            {
+                "dependant": dependant,
+                "age": dependant.age_on(today),
+                "access": access,
+                "appointments": (
+                    list(appointments_shown_to_guardian(dependant.account).select_related("office")[:10])
+                    if dependant.account_id and access != proxy.NONE
+                    else []
+                ),
+            }
+        )
     return render(
         request,
         "portal/family.html",
-        {"form": form, "error": error, "rows": rows, "acting": proxy.acting_for(request)},
+        {
+            "form": form,
+            "error": error,
+            "rows": rows,
+            "acting": proxy.acting_for(request),
+            "new_code": new_code and {"dependant": new_code[0], "code": services.format_link_code(new_code[1])},
+        },
+        status=400 if (form.errors or error) else 200,
+    )
+
+
+@citizen_required
+@require_POST
+def link_code(request: HttpRequest, dependant_id: int) -> HttpResponse:
+    """A one-time code for the child's own account, shown on this answer only (never again)."""
+    dependant = get_object_or_404(proxy.dependants_of(request.user), pk=dependant_id)
+    try:
+        code = services.create_link_code(guardian=request.user, dependant=dependant)
+    except DomainError as exc:
+        return _family_page(request, form=DependantForm(), error=exc.message)
+    return _family_page(request, form=DependantForm(), new_code=(dependant, code))
+
+
+@citizen_required
+@require_http_methods(["GET", "POST"])
+def link_account(request: HttpRequest) -> HttpResponse:
+    """The youth enters their parent's code in their own account (Konto verknüpfen)."""
+    form = LinkAccountForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.link_youth_account(youth=request.user, code=form.cleaned_data["code"])
+        except DomainError as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("Your account is now linked to your parent's."))
+            return redirect("portal:my_area")
+    return render(
+        request,
+        "portal/link_account.html",
+        {"form": form, "error": error},
         status=400 if (form.errors or error) else 200,
     )
 
