@@ -253,3 +253,20 @@ def test_cycle_times_per_step_are_shown_on_the_process_page(cast, instruction, c
     login_staff(client, cast.admin_a, cast.office_a)
     page = client.get("/staff/processes/library/instruction/", headers={"accept-language": "en"}).content.decode()
     assert "Cycle times per step" in page and "Unterlagen prüfen" in page and "3 h 0 min" in page
+
+
+def test_one_broken_process_does_not_stop_the_other_timers(cast, instruction):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        broken = open_instruction(cast, reference="EEEE-EEEE-E")
+        fine = open_instruction(cast, reference="FFFF-FFFF-F")
+        for case in (broken, fine):
+            services.complete_task(actor=cast.clerk_a, task=case.tasks.get(), variables={"documents_complete": True})
+    ProcessInstance.objects.filter(case=broken).update(state={"not": "a workflow"})
+
+    with time_machine.travel(start + timedelta(days=15), tick=False):
+        assert services.fire_due_timers() == 1
+
+    assert open_tasks(fine) == ["escalate_approval"]
+    assert open_tasks(broken) == ["approve_certificate"]  # unchanged, retried on the next run
+    assert ProcessInstance.objects.get(case=broken).next_timer_at is not None
