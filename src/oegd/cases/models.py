@@ -10,7 +10,6 @@ is encrypted at rest.
 
 from __future__ import annotations
 
-import secrets
 import uuid
 
 from django.conf import settings
@@ -19,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from oegd.core.codes import random_code
 from oegd.core.crypto import EncryptedTextField
 from oegd.core.models import Department, Office
 
@@ -376,12 +376,9 @@ class DocumentTemplate(models.Model):
         return f"{self.name} v{self.version}"
 
 
-VERIFICATION_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
-
-
 def new_verification_code() -> str:
     """16 random characters (80 bits): cannot be guessed, short enough to type from paper."""
-    return "".join(secrets.choice(VERIFICATION_ALPHABET) for _ in range(16))
+    return random_code(16)
 
 
 class Document(models.Model):

@@ -7,10 +7,7 @@ or two swapped neighbours are caught before any lookup.
 
 from __future__ import annotations
 
-import secrets
-
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1", "U": "V"})
+from oegd.core.codes import ALPHABET, compact_code, random_code
 
 
 def check_character(body: str) -> str:
@@ -26,13 +23,13 @@ def check_character(body: str) -> str:
 
 
 def new_reference() -> str:
-    body = "".join(secrets.choice(ALPHABET) for _ in range(8))
+    body = random_code(8)
     return f"{body[:4]}-{body[4:]}-{check_character(body)}"
 
 
 def normalize_reference(text: str) -> str | None:
     """The canonical form of a typed reference, or None when it cannot be one (bad check character)."""
-    compact = "".join(text.split()).replace("-", "").upper().translate(_LOOKALIKES)
+    compact = compact_code(text).replace("U", "V")
     if len(compact) != 9 or any(char not in ALPHABET for char in compact):
         return None
     body, check = compact[:8], compact[8]

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from oegd.cases.services import open_case
 from oegd.core import audit
+from oegd.core.codes import group_code, random_code
 from oegd.core.crypto import keyed_digest
 from oegd.core.models import ApiClient, Office, User
 from oegd.core.services import DomainError
@@ -30,7 +31,7 @@ from oegd.directory.selectors import PostalCodeInvalid, PostalCodeUnknown, route
 from oegd.forms import attachments as attachment_store
 from oegd.forms.models import Attachment, Draft, FormVersion, Service, ServiceOffer, Submission
 from oegd.forms.questionnaire import QuestionnaireDefinition
-from oegd.forms.references import ALPHABET, new_reference
+from oegd.forms.references import new_reference
 from oegd.forms.selectors import active_version, definition_of, prefill_for
 from oegd.forms.validation import ValidationIssue, prune_disabled, validate_response
 
@@ -358,8 +359,7 @@ def _inline_attachments(
 
 def new_status_secret() -> str:
     """A typeable secret for the status page (printed on the receipt), e.g. ``7K3M-9XQ2-HD4P``."""
-    raw = "".join(secrets.choice(ALPHABET) for _ in range(12))
-    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+    return group_code(random_code(12))
 
 
 def _prepare(

@@ -10,35 +10,28 @@ for the length of the window and is never written anywhere else.
 
 from __future__ import annotations
 
-import secrets
-
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from oegd.core.codes import ALPHABET, group_code, normalise_code, random_code  # noqa: F401 - ALPHABET for callers
 from oegd.core.crypto import keyed_digest
 
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
-CODE_LENGTH = 20
-GROUP = 4
-_FORGIVEN = str.maketrans({"I": "1", "L": "1", "O": "0"})
+CODE_LENGTH = 20  # 100 bits
 
 
 def generate_access_code() -> str:
     """A fresh random code, without separators."""
-    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    return random_code(CODE_LENGTH)
 
 
 def format_access_code(code: str) -> str:
-    return "-".join(code[i : i + GROUP] for i in range(0, len(code), GROUP))
+    return group_code(code)
 
 
 def normalise_access_code(text: str) -> str:
     """The code as stored (upper case, no separators, Crockford's look-alikes mapped); "" if malformed."""
-    code = "".join(ch for ch in (text or "").upper() if ch not in " -\t\n").translate(_FORGIVEN)
-    if len(code) != CODE_LENGTH or any(ch not in ALPHABET for ch in code):
-        return ""
-    return code
+    return normalise_code(text, CODE_LENGTH)
 
 
 def access_code_digest(code: str) -> str:

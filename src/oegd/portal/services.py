@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import date, timedelta
 
 from django.contrib.auth import logout
@@ -14,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from oegd.core import audit
+from oegd.core.codes import group_code, normalise_code, random_code
 from oegd.core.crypto import keyed_digest
 from oegd.core.models import CitizenProfile, User
 from oegd.core.services import DomainError
@@ -72,20 +72,15 @@ def stop_acting(*, request: HttpRequest) -> None:
 
 # --- linking a youth's own account (Konto verknüpfen) ----------------------------------------------
 
-LINK_CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
 LINK_CODE_LENGTH = 12
 LINK_CODE_VALIDITY = timedelta(days=7)
 LINK_MAX_WRONG_TRIES = 5
 LINK_LOCK_SECONDS = 3600
-_LOOK_ALIKES = str.maketrans({"I": "1", "L": "1", "O": "0"})
 
 
 def normalise_link_code(text: str) -> str:
     """The code as generated (upper case, no separators, Crockford's look-alikes mapped); "" if malformed."""
-    code = "".join(ch for ch in (text or "").upper() if ch not in " -\t\n").translate(_LOOK_ALIKES)
-    if len(code) != LINK_CODE_LENGTH or any(ch not in LINK_CODE_ALPHABET for ch in code):
-        return ""
-    return code
+    return normalise_code(text, LINK_CODE_LENGTH)
 
 
 def _link_code_digest(code: str) -> str:
@@ -103,7 +98,7 @@ def create_link_code(*, guardian: User, dependant: Dependant) -> str:
         raise LinkRefused(_("%(name)s's own account is already linked.") % {"name": dependant.given_name})
     if proxy.proxy_access(guardian, dependant, timezone.localdate()) == proxy.NONE:
         raise LinkRefused(_("You can no longer act for this person."))
-    code = "".join(secrets.choice(LINK_CODE_ALPHABET) for _n in range(LINK_CODE_LENGTH))
+    code = random_code(LINK_CODE_LENGTH)
     with transaction.atomic():
         dependant.link_code_hash = _link_code_digest(code)
         dependant.link_code_expires_at = timezone.now() + LINK_CODE_VALIDITY
@@ -113,7 +108,7 @@ def create_link_code(*, guardian: User, dependant: Dependant) -> str:
 
 
 def format_link_code(code: str) -> str:
-    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+    return group_code(code)
 
 
 def _wrong_tries_key(user: User) -> str:
