@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "oegd.forms",
     "oegd.appointments",
     "oegd.messaging",
+    "oegd.infection",
     "oegd.portal",
     "oegd.interop",
     "oegd.demo",

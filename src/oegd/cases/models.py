@@ -135,16 +135,42 @@ class Person(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="person_records"
     )
+    sex = models.CharField(_("sex"), max_length=10, blank=True)  # FHIR administrative gender
+    # Match keys for duplicate detection (core/names.py), kept up to date by save().
+    name_key = models.CharField(max_length=200, blank=True)  # "family|given", normalised
+    family_phonetic = models.CharField(max_length=50, blank=True)  # Kölner Phonetik
+    given_phonetic = models.CharField(max_length=50, blank=True)
+    # Set when this record was merged into another (Dublette); undone by clearing it.
+    merged_into = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["office", "family_name", "given_name"])]
+        indexes = [
+            models.Index(fields=["office", "family_name", "given_name"]),
+            models.Index(fields=["office", "family_phonetic", "birth_date"], name="person_match_block_name"),
+            models.Index(fields=["office", "birth_date"], name="person_match_block_birth"),
+        ]
         verbose_name = _("person")
         verbose_name_plural = _("persons")
 
     def __str__(self) -> str:
         return f"{self.family_name}, {self.given_name}"
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self.set_match_keys()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"given_name", "family_name"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "name_key", "family_phonetic", "given_phonetic"}
+        super().save(*args, **kwargs)
+
+    def set_match_keys(self) -> None:
+        """Recompute the duplicate-detection keys from the names (bulk inserts call this themselves)."""
+        from oegd.core.names import koelner_phonetik, normalise_name
+
+        self.name_key = f"{normalise_name(self.family_name)}|{normalise_name(self.given_name)}"[:200]
+        self.family_phonetic = koelner_phonetik(self.family_name)[:50]
+        self.given_phonetic = koelner_phonetik(self.given_name)[:50]
 
 
 class Tag(models.Model):
