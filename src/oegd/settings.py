@@ -271,6 +271,15 @@ CLAMD_ADDRESS = env("CLAMD_ADDRESS")
 CLAMD_TIMEOUT = env_int("CLAMD_TIMEOUT", 30)
 FORMS_MAX_ATTACHMENT_BYTES = env_int("FORMS_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
 
+# Infection protection: transfers to the state authority / RKI (§ 11 IfSG) are written to an outbox
+# folder that the state's transport (SurvNet, DEMIS) picks up; the receiver code defaults to the
+# state part of the office's RKI code. A DEMIS FHIR storage to pull notifications from (empty: push only).
+SURVNET_OUTBOX_DIR = env("SURVNET_OUTBOX_DIR", str(MEDIA_ROOT / "survnet-outbox"))
+SURVNET_RECEIVER_CODE = env("SURVNET_RECEIVER_CODE")
+SURVNET_SENDER = env("SURVNET_SENDER")
+DEMIS_PULL_URL = env("DEMIS_PULL_URL")
+DEMIS_PULL_OFFICE = env("DEMIS_PULL_OFFICE")
+
 # E-mail: console in the demo, SMTP for real (Django 6.1 MAILERS).
 _EMAIL_BACKEND = env(
     "EMAIL_BACKEND",
