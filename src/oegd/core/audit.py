@@ -95,6 +95,55 @@ def record(
     return event
 
 
+@dataclass(frozen=True)
+class Entry:
+    """One event for ``record_many`` (the same fields as ``record`` takes)."""
+
+    actor: Any
+    action: str
+    obj: models.Model | None = None
+    office: Office | None = None
+    subject: User | None = None
+    purpose: str = ""
+
+
+def record_many(entries: list[Entry]) -> list[AuditEvent]:
+    """Append many audit events at once (bulk imports): one lock, the hashes chained in order, one
+    INSERT. Call it inside the transaction of the writes it records."""
+    from oegd.core.models import AuditEvent, Office
+
+    if not entries:
+        return []
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
+        prev = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
+        now = timezone.now()
+        events = []
+        for entry in entries:
+            user, label = _actor_fields(entry.actor)
+            office = entry.office
+            if office is None and entry.obj is not None:
+                office = entry.obj if isinstance(entry.obj, Office) else getattr(entry.obj, "office", None)
+            event = AuditEvent(
+                at=now,
+                actor=user,
+                actor_label=label[:200],
+                office=office,
+                action=entry.action,
+                object_type=entry.obj._meta.label_lower if entry.obj is not None else "",
+                object_id=str(entry.obj.pk) if entry.obj is not None else "",
+                subject=entry.subject,
+                purpose=entry.purpose[:300],
+                prev_hash=prev,
+            )
+            event.hash = prev = _digest(event.prev_hash, _hashed_fields(event))
+            events.append(event)
+        AuditEvent.objects.bulk_create(events)
+    return events
+
+
 def verify_chain() -> int | None:
     """Check the whole chain; return the id of the first broken event, or None if intact."""
     from oegd.core.models import AuditEvent

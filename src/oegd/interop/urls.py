@@ -1,5 +1,6 @@
 from django.urls import path
 
+from oegd.infection import fhir_views as fhir_demis
 from oegd.interop import appointments as fhir_appointments
 from oegd.interop import communications as fhir_communications
 from oegd.interop import views
@@ -19,5 +20,6 @@ urlpatterns = [
     path("Appointment/<str:public_id>", fhir_appointments.appointment_read, name="appointment_read"),
     path("Communication", fhir_communications.communication_endpoint, name="communication"),
     path("Communication/<str:message_id>", fhir_communications.communication_read, name="communication_read"),
+    path("$process-notification", fhir_demis.process_notification, name="process_notification"),
     path("<path:rest>", views.unknown, name="unknown"),
 ]
