@@ -97,6 +97,7 @@ class InfectionCase(models.Model):
             models.Index(fields=["office", "classification", "-notified_at"], name="infcase_dir_class"),
             models.Index(fields=["office", "assignee", "status", "-notified_at"], name="infcase_dir_assignee"),
             models.Index(fields=["office", "-notified_at"], name="infcase_dir_all"),
+            models.Index(fields=["office", "postal_code", "-notified_at"], name="infcase_dir_postal"),
             models.Index(fields=["person", "disease"], name="infcase_person_disease"),
         ]
 
@@ -192,7 +193,10 @@ class LabResult(models.Model):
         NEGATIVE = "neg", _("pathogen not detected")
         INDETERMINATE = "ind", _("indeterminate")
 
-    infection_case = models.ForeignKey(InfectionCase, on_delete=models.CASCADE, related_name="lab_results")
+    # Empty while its notification waits for the person review (Dublettenprüfung).
+    infection_case = models.ForeignKey(
+        InfectionCase, on_delete=models.CASCADE, null=True, blank=True, related_name="lab_results"
+    )
     notification = models.ForeignKey(
         Notification, on_delete=models.SET_NULL, null=True, blank=True, related_name="lab_results"
     )
