@@ -18,6 +18,9 @@ help:
 	@echo "make bench-appointments – free slots (50 types x 40 staff x 90 days), bookings under contention"
 	@echo "make bench-messaging – team inbox of a team with 100,000 conversations"
 	@echo "make bench-cases – worklists and case search at 1,000,000 cases / 5,000,000 tasks, task completions"
+	@echo "make bench-infection-ingest – DEMIS ingestion of 100,000 synthetic § 7.1 bundles, bundles per second"
+	@echo "make bench-infection-directory – infection case directory and inbox at 1,000,000 cases / notifications"
+	@echo "make bench-person-matching – duplicate detection precision/recall, match_persons throughput at 200,000 persons"
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -76,4 +79,13 @@ bench-messaging: install compilemessages
 bench-cases: install compilemessages
 	$(PY) benchmarks/run_cases_bench.py
 
-.PHONY: help install browser compilemessages run lint test bench bench-forms bench-appointments bench-messaging bench-cases
+bench-infection-ingest: install compilemessages
+	$(PY) benchmarks/run_infection_ingest_bench.py
+
+bench-infection-directory: install compilemessages
+	$(PY) benchmarks/run_infection_directory_bench.py
+
+bench-person-matching: install compilemessages
+	$(PY) benchmarks/run_person_matching_bench.py
+
+.PHONY: help install browser compilemessages run lint test bench bench-forms bench-appointments bench-messaging bench-cases bench-infection-directory bench-person-matching bench-infection-ingest

@@ -22,7 +22,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
@@ -593,13 +593,21 @@ def generate_letter(
     title: str = "",
     citizen_visible: bool = True,
     extra: Mapping[str, Any] | None = None,
+    addressee: Callable[[str], Mapping[str, str]] | None = None,
+    supersede: bool = True,
 ) -> Document:
     """Render the letter template ``template_key`` for the case to PDF and file it (Schreiben
-    erstellen). Generating the same template again makes version n+1, which supersedes the last."""
+    erstellen). Generating the same template again makes version n+1, which supersedes the last.
+
+    ``addressee(language)`` gives the ``citizen.*`` values when the letter goes to someone other
+    than the case's person (e.g. a contact's quarantine order in the index case's file); with
+    ``supersede=False`` every letter is a document of its own (version 1, superseding nothing)."""
     case = Case.objects.select_related("office", "subject", "type_version").get(pk=case.pk)
     _refuse_closed(case)
     template = template_for(case=case, key=template_key)
     values = letter_values(case=case, actor=actor, language=template.language, extra=extra)
+    if addressee is not None:
+        values.update(addressee(template.language))
     title = (title.strip() or template.name)[:200]
     verification_code = new_verification_code()
     pdf = render_letter_pdf(
@@ -618,6 +626,8 @@ def generate_letter(
                 Document.objects.filter(case=case, kind=Document.Kind.LETTER, template__key=template.key)
                 .order_by("-version", "-id")
                 .first()
+                if supersede
+                else None
             )
             version = (previous.version + 1) if previous else 1
             document = Document.objects.create(

@@ -41,6 +41,7 @@ def _periodic_jobs() -> list[PeriodicJob]:
     from oegd.cases.retention import apply_case_retention
     from oegd.cases.tasks import fire_process_timers, resume_waiting_tasks
     from oegd.forms.tasks import delete_expired_drafts
+    from oegd.infection.tasks import find_duplicate_persons_nightly, pull_demis
 
     return [
         PeriodicJob("clear_expired_sessions", timedelta(hours=1), clear_expired_sessions),
@@ -50,6 +51,8 @@ def _periodic_jobs() -> list[PeriodicJob]:
         PeriodicJob("apply_case_retention", timedelta(days=1), apply_case_retention),
         PeriodicJob("fire_process_timers", timedelta(minutes=1), fire_process_timers),
         PeriodicJob("resume_waiting_tasks", timedelta(minutes=15), resume_waiting_tasks),
+        PeriodicJob("find_duplicate_persons", timedelta(days=1), find_duplicate_persons_nightly),
+        PeriodicJob("pull_demis", timedelta(minutes=5), pull_demis),
     ]
 
 

@@ -162,16 +162,19 @@ def test_scheduler_enqueues_each_job_once_per_interval():
         "apply_case_retention",
         "fire_process_timers",
         "resume_waiting_tasks",
+        "find_duplicate_persons",
+        "pull_demis",
     }
     assert enqueue_due_jobs() == []
     with time_machine.travel(timezone.now() + timedelta(minutes=6)):
-        assert set(enqueue_due_jobs()) == {"send_due_reminders", "fire_process_timers"}
+        assert set(enqueue_due_jobs()) == {"send_due_reminders", "fire_process_timers", "pull_demis"}
     with time_machine.travel(timezone.now() + timedelta(hours=1, minutes=1)):
         assert set(enqueue_due_jobs()) == {
             "clear_expired_sessions",
             "send_due_reminders",
             "fire_process_timers",
             "resume_waiting_tasks",
+            "pull_demis",
         }
 
 

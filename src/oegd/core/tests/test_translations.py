@@ -53,6 +53,9 @@ STAFF_ONLY_MARKERS = (
     "appointments/templates/appointments/staff/",
     "appointments/staff_views.py",
     "appointments/planning.py",
+    # Infection protection is staff work; its FHIR answers go to lab and practice systems (de/en).
+    "oegd/infection/",
+    "benchmarks/",
 )
 
 # Python %-placeholders (``%(name)s``, ``%(minutes)d``, ``%s``); ``%%`` is a literal percent sign.
