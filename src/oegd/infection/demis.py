@@ -14,6 +14,7 @@ orjson and walked as dicts; the fhir.resources models are not used on this path.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -383,7 +384,8 @@ def _notified_person(patient: dict[str, Any], profile: str, *, nominal: bool) ->
         name = next((n for n in names if isinstance(n, dict) and n.get("use") == "official"), names[0])
         if isinstance(name, dict):
             family = str(name.get("family", "")).strip()[:100]
-            given_list = name.get("given") if isinstance(name.get("given"), list) else []
+            given_value = name.get("given")
+            given_list = given_value if isinstance(given_value, list) else []
             given = " ".join(str(g).strip() for g in given_list if g)[:100]
     birth = patient.get("birthDate")
     birth_date = None
@@ -403,7 +405,8 @@ def _notified_person(patient: dict[str, Any], profile: str, *, nominal: bool) ->
         for extension in item.get("extension") or []:
             if isinstance(extension, dict) and str(extension.get("url", "")).endswith("/AddressUse"):
                 use = str((extension.get("valueCoding") or {}).get("code", ""))
-        lines = item.get("line") if isinstance(item.get("line"), list) else []
+        line_value = item.get("line")
+        lines = line_value if isinstance(line_value, list) else []
         addresses.append(
             Address(
                 street=" ".join(str(line) for line in lines)[:200],
@@ -471,7 +474,7 @@ def _laboratory(index: _Index, kind: str, disease_for_code: Any) -> dict[str, An
     conclusion = _CONCLUSIONS.get(_code((report.get("conclusionCode") or [None])[0]), "")
     laboratory = _organisation_name(index, report.get("performer")) if report.get("performer") else ""
     findings = []
-    observations = [index.resolve(ref) for ref in report.get("result") or []]
+    observations: Sequence[dict[str, Any] | None] = [index.resolve(ref) for ref in report.get("result") or []]
     if not any(observations):
         observations = index.by_type.get("Observation", [])
     for observation in observations:
@@ -481,7 +484,8 @@ def _laboratory(index: _Index, kind: str, disease_for_code: Any) -> dict[str, An
         if kind == "lab74":
             interpretation = "neg"  # § 7.4: the notification is of a negative result
         specimen = index.resolve(observation.get("specimen")) or {}
-        collection = specimen.get("collection") if isinstance(specimen.get("collection"), dict) else {}
+        collection_value = specimen.get("collection")
+        collection = collection_value if isinstance(collection_value, dict) else {}
         findings.append(
             LabFinding(
                 pathogen=pathogen.lower(),
@@ -558,12 +562,12 @@ def _disease(index: _Index, disease_for_code: Any) -> dict[str, Any]:
     )
     answers = _questionnaire_answers(index)
     hospitalised = _yes_no(answers.get("hospitalized"))
-    admissions = [
+    admission_days = [
         parse_date((encounter.get("period") or {}).get("start"), "Encounter.period")
         for encounter in index.by_type.get("Encounter", [])
         if _profile_name(encounter) == "Hospitalization"
     ]
-    admissions = [day for day in admissions if day is not None]
+    admissions = [day for day in admission_days if day is not None]
     if admissions and hospitalised is None:
         hospitalised = True
     vaccinations = []

@@ -30,8 +30,8 @@ GERMANY = "20422"  # DEMIS country code of Germany, as in the RKI copies
 CLASSIFICATION_EXTENSION = "urn:oegd:fhir:StructureDefinition:CaseClassification"
 VACCINATION_EXTENSION = "urn:oegd:fhir:StructureDefinition:VaccinationStatus"
 
-GENDERS = {Sex.FEMALE: "female", Sex.MALE: "male", Sex.OTHER: "other", Sex.UNKNOWN: "unknown"}
-INTERPRETATIONS = {
+GENDERS: dict[str, str] = {Sex.FEMALE: "female", Sex.MALE: "male", Sex.OTHER: "other", Sex.UNKNOWN: "unknown"}
+INTERPRETATIONS: dict[str, str] = {
     LabResult.Interpretation.POSITIVE: "POS",
     LabResult.Interpretation.NEGATIVE: "NEG",
     LabResult.Interpretation.INDETERMINATE: "IND",

@@ -388,18 +388,18 @@ def _store(
 
     # Cases: the person's open case of the same disease, else a new one.
     known_persons = {plan.person.pk for plan in plans if plan.person is not None and plan.person.pk}
-    open_cases: dict[tuple[int, str], InfectionCase] = {}
+    open_cases: dict[tuple[int | None, str], InfectionCase] = {}
     if known_persons:
-        for case in InfectionCase.objects.filter(
+        for open_case in InfectionCase.objects.filter(
             person_id__in=known_persons, status=InfectionCase.Status.OPEN
         ).order_by("notified_at", "pk"):
-            open_cases[(case.person_id, case.disease)] = case  # the latest open one wins
+            open_cases[(open_case.person_id, open_case.disease)] = open_case  # the latest open one wins
     new_cases: list[InfectionCase] = []
     new_case_ids: set[int] = set()
     changed_cases: dict[int, InfectionCase] = {}
     for plan in plans:
         parsed = plan.parsed
-        case = None
+        case: InfectionCase | None = None
         if plan.person is not None:
             case = open_cases.get((plan.person.pk, parsed.disease))
         if case is not None:

@@ -77,11 +77,11 @@ def ensure_case_file(*, actor: Any, infection_case: InfectionCase) -> Case:
     """The e-file (Akte, a ``cases.Case`` of type "ifsg-case") of the infection case, opened on first
     use with the case's person as the person concerned. The case type is created when missing and
     has no process, so no BPMN process starts."""
-    if infection_case.file_id:
+    if infection_case.file is not None:
         return infection_case.file
     with transaction.atomic():
         locked = InfectionCase.objects.select_for_update().get(pk=infection_case.pk)
-        if locked.file_id:
+        if locked.file is not None:
             infection_case.file = locked.file
             return locked.file
         if not CaseType.objects.filter(slug=CASE_TYPE_SLUG, is_current=True).exists():
@@ -134,7 +134,10 @@ def write_measure_letter(*, actor: Any, measure: Measure, case_file: Case) -> Do
     key = ISOLATION_TEMPLATE if measure.kind == Measure.Kind.ISOLATION else QUARANTINE_TEMPLATE
     ensure_letter_templates(actor=actor, office=case_file.office)
     template = documents.template_for(case=case_file, key=key)
-    index_case = measure.infection_case or measure.contact.index_case
+    contact = measure.contact
+    index_case = measure.infection_case or (contact.index_case if contact is not None else None)
+    if index_case is None:
+        raise ValueError(f"measure {measure.pk} has neither a case nor a contact to write a letter for")
     with override(template.language):
         disease_label = catalogue.disease_label(index_case.disease)
     person = measure.person
@@ -149,7 +152,7 @@ def write_measure_letter(*, actor: Any, measure: Measure, case_file: Case) -> Do
             "ends_on": measure.ends_on,
             "disease": disease_label,
             "index_reference": index_case.reference,
-            "exposure_date": measure.contact.exposure_date if measure.contact_id else "",
+            "exposure_date": contact.exposure_date if contact is not None else "",
         },
         addressee=lambda language: _addressee_values(person, language),
         supersede=False,

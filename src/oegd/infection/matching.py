@@ -470,8 +470,17 @@ SPLINK_BLOCKING_RULES = [
     "l.family_phonetic = r.family_phonetic AND l.given_phonetic = r.given_phonetic",
     "l.family = r.family AND l.given = r.given",
 ]
-_TABLE_COLUMNS = ("unique_id", "family", "given", "family_phonetic", "given_phonetic", "birth_date", "sex")
-_TABLE_COLUMNS += ("postal_code", "street")
+_TABLE_COLUMNS = (
+    "unique_id",
+    "family",
+    "given",
+    "family_phonetic",
+    "given_phonetic",
+    "birth_date",
+    "sex",
+    "postal_code",
+    "street",
+)
 
 
 def splink_settings(weights: dict | None = None) -> dict:
@@ -505,13 +514,13 @@ def splink_settings(weights: dict | None = None) -> dict:
     return settings
 
 
-def _splink_table(rows: Iterable[_Record | tuple[int, _Record]]):  # type: ignore[no-untyped-def]
+def _splink_table(rows: Iterable[tuple[int, _Record]]):
     """An in-memory DuckDB connection with the records as table `persons` (empty text as NULL)."""
     import duckdb
     import pyarrow as pa
 
     columns: dict[str, list] = {name: [] for name in _TABLE_COLUMNS}
-    for unique_id, record in rows:  # type: ignore[misc]
+    for unique_id, record in rows:
         values = (
             unique_id,
             record.family,
@@ -540,7 +549,7 @@ def _splink_table(rows: Iterable[_Record | tuple[int, _Record]]):  # type: ignor
     return connection
 
 
-def _linker(connection, settings: dict):  # type: ignore[no-untyped-def]
+def _linker(connection, settings: dict):
     import logging
 
     from splink import DuckDBAPI, Linker

@@ -45,6 +45,8 @@ def person_references() -> list[models.ForeignKey]:
     added later): all of them except the merge bookkeeping (`merged_into`, PersonMatch, PersonMerge)."""
     references: list[models.ForeignKey] = []
     for relation in Person._meta.get_fields(include_hidden=True):
+        if not isinstance(relation, models.ManyToOneRel):  # the reverse side of a ForeignKey / OneToOneField
+            continue
         if not (relation.auto_created and not relation.concrete and (relation.one_to_many or relation.one_to_one)):
             continue
         field = relation.field
@@ -254,7 +256,7 @@ def mark_distinct(*, actor: Any, match: PersonMatch) -> PersonMatch:
 
 def queue_review(
     *, office, person: Person, candidates: list[tuple[Person, float]], notification=None
-) -> list[PersonMatch]:  # type: ignore[no-untyped-def]
+) -> list[PersonMatch]:
     """Put the uncertain candidates of a (new) person record into the review queue; pairs already in it
     (in either direction, decided or not) are left as they are."""
     created: list[PersonMatch] = []
@@ -273,7 +275,7 @@ def queue_review(
     return created
 
 
-def _user(actor: Any):  # type: ignore[no-untyped-def]
+def _user(actor: Any):
     from oegd.core.models import User
 
     return actor if isinstance(actor, User) else None

@@ -35,7 +35,7 @@ RKI_CODE = "1."  # the RKI itself in the transmitting-site tree
 
 # Status catalogue (assumption, see module docstring).
 STATUS_UNKNOWN, STATUS_NO, STATUS_YES = "0", "10", "20"
-SEX_CODES = {Sex.MALE: "1", Sex.FEMALE: "2", Sex.OTHER: "3", Sex.UNKNOWN: "0"}
+SEX_CODES: dict[str, str] = {Sex.MALE: "1", Sex.FEMALE: "2", Sex.OTHER: "3", Sex.UNKNOWN: "0"}
 CATEGORY_CODES = {"A": "1", "B": "2", "C": "3", "D": "4", "E": "5"}  # -1: not computed
 
 # SNOMED CT symptom → SurvNet symptom field of the control file.
@@ -130,11 +130,12 @@ def _status(value: bool | None) -> str:
 
 
 def _vaccination(case: InfectionCase) -> str:
-    return {
+    codes: dict[str, str] = {
         InfectionCase.Vaccination.COMPLETE: STATUS_YES,
         InfectionCase.Vaccination.PARTIAL: STATUS_YES,
         InfectionCase.Vaccination.UNVACCINATED: STATUS_NO,
-    }.get(case.vaccination, STATUS_UNKNOWN)
+    }
+    return codes.get(case.vaccination, STATUS_UNKNOWN)
 
 
 def record_element_name(case: InfectionCase) -> str:

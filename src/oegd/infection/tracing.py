@@ -114,7 +114,7 @@ def _person_for_contact(*, office: Office, person: Person | None, details: dict[
     """The contact's person record: the given one, a sure match among the office's persons, or a new one."""
     if person is not None:
         _refuse_other_office(office, person)
-        if person.merged_into_id:
+        if person.merged_into is not None:
             person = person.merged_into
         return person, False
     given_name = (details.get("given_name") or "").strip()
@@ -391,11 +391,12 @@ def create_outbreak(
     name = (name or "").strip()
     if not name:
         raise TracingError(_("Please give the outbreak a name."))
-    if catalogue.disease_for_code(disease) is None:
+    entry = catalogue.disease_for_code(disease)
+    if entry is None:
         raise TracingError(_("Unknown disease."))
     if setting not in Contact.Setting.values:
         raise TracingError(_("Unknown setting of the exposure."))
-    disease = catalogue.disease_for_code(disease).key
+    disease = entry.key
     with transaction.atomic():
         outbreak = None
         for _attempt in range(5):
@@ -535,7 +536,7 @@ def issue_quarantine_orders(*, actor: Any, infection_case: InfectionCase, contac
             .filter(pk__in=[contact.pk for contact in contacts])
             .order_by("exposure_date", "pk")
         )
-        to_order = []
+        to_order: list[tuple[Contact, date]] = []  # the contact and its quarantine end
         for contact in locked:
             if contact.status != Contact.Status.ACTIVE:
                 result.skipped.append((contact, _("not under observation")))
@@ -546,11 +547,11 @@ def issue_quarantine_orders(*, actor: Any, infection_case: InfectionCase, contac
             elif _active_measure(kind=Measure.Kind.QUARANTINE, person_id=contact.person_id, today=today):
                 result.skipped.append((contact, _("already has an active quarantine order")))
             else:
-                to_order.append(contact)
+                to_order.append((contact, contact.quarantine_until))
         if not to_order:
             return result
         case_file = letters.ensure_case_file(actor=actor, infection_case=infection_case)
-        for contact in to_order:
+        for contact, quarantine_until in to_order:
             measure = Measure.objects.create(
                 office_id=infection_case.office_id,
                 kind=Measure.Kind.QUARANTINE,
@@ -558,7 +559,7 @@ def issue_quarantine_orders(*, actor: Any, infection_case: InfectionCase, contac
                 infection_case=infection_case,
                 contact=contact,
                 starts_on=today,
-                ends_on=contact.quarantine_until,
+                ends_on=quarantine_until,
                 issued_by=_user(actor),
             )
             measure.document = letters.write_measure_letter(actor=actor, measure=measure, case_file=case_file)
@@ -647,7 +648,7 @@ def lift_measure(*, actor: Any, measure: Measure) -> Measure:
     with transaction.atomic():
         measure.status = Measure.Status.LIFTED
         measure.save(update_fields=["status"])
-        case = measure.infection_case or (measure.contact.index_case if measure.contact_id else None)
+        case = measure.infection_case or (measure.contact.index_case if measure.contact is not None else None)
         _event(
             actor=actor, code="measure.lifted", infection_case=case, data={"measure": measure.pk, "kind": measure.kind}
         )

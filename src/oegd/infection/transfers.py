@@ -34,7 +34,7 @@ from oegd.infection.models import Event, InfectionCase, Transfer
 
 FORMATS = Transfer.Format
 MEDIA_TYPES = {FORMATS.SURVNET: "application/xml", FORMATS.FHIR: "application/fhir+json"}
-EXTENSIONS = {FORMATS.SURVNET: "xml", FORMATS.FHIR: "json"}
+EXTENSIONS: dict[str, str] = {FORMATS.SURVNET: "xml", FORMATS.FHIR: "json"}
 
 
 class TransferRefused(DomainError):
