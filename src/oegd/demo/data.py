@@ -21,7 +21,6 @@ from oegd.core.models import ApiClient, CitizenProfile, Department, Membership, 
 from oegd.core.services import create_api_client
 from oegd.demo.appointments import load_appointments
 from oegd.demo.casework import load_casework
-from oegd.demo.infection import load_infection
 from oegd.demo.messaging import load_messaging
 from oegd.directory.models import HealthAuthority, Institution, ResponsibilityEntry
 from oegd.directory.rki_plz import normalize_text
@@ -189,7 +188,6 @@ def load_demo() -> DemoTokens:
     load_appointments(offices)
     load_casework(offices)
     load_messaging(offices)
-    load_infection(offices)
 
     ApiClient.objects.filter(office=offices["musterstadt"], name__in=["Demo-Schnittstelle", "Schulverwaltung"]).delete()
     _client, token = create_api_client(

@@ -64,3 +64,42 @@ def load_infection(offices: dict[str, Office]) -> None:
         ingest_demis_bundles(
             receiving_office=offices["musterstadt"], raws=batch, source=Notification.Source.PUSH, actor=ACTOR
         )
+    load_tracing(offices["musterstadt"])
+
+
+def load_tracing(office: Office) -> None:
+    """An outbreak in a day-care centre with two of the demo cases, and household contacts of
+    a COVID-19 case, so the contact list, call list and outbreak page have something to show. Once."""
+    from oegd.infection import tracing
+    from oegd.infection.models import Contact, InfectionCase, Outbreak
+
+    if Outbreak.objects.filter(office=office).exists() or Contact.objects.filter(office=office).exists():
+        return
+    open_cases = InfectionCase.objects.filter(office=office, status=InfectionCase.Status.OPEN, person__isnull=False)
+    # The first disease of the demo with two named open cases (norovirus or influenza, as they come).
+    for disease in ("nor", "inf", "cvd"):
+        members = list(open_cases.filter(disease=disease).order_by("notified_at")[:2])
+        if len(members) == 2:
+            outbreak = tracing.create_outbreak(
+                actor=ACTOR, office=office, name="Kita Sonnenschein", disease=disease, setting=Contact.Setting.SCHOOL
+            )
+            for infection_case in members:
+                tracing.add_case_to_outbreak(actor=ACTOR, outbreak=outbreak, infection_case=infection_case)
+            break
+    index = open_cases.filter(disease="cvd").order_by("-notified_at").first()
+    if index is not None and index.person is not None:
+        today = timezone.localdate()
+        household = (("Paul", Contact.Category.HOUSEHOLD, 1), ("Marie", Contact.Category.CLOSE, 2))
+        for given_name, category, days in household:
+            tracing.add_contact(
+                actor=ACTOR,
+                infection_case=index,
+                category=category,
+                exposure_date=today - timedelta(days=days),
+                setting=Contact.Setting.HOUSEHOLD if category == Contact.Category.HOUSEHOLD else Contact.Setting.WORK,
+                given_name=given_name,
+                family_name=index.person.family_name,
+                street=index.person.street,
+                postal_code=index.person.postal_code,
+                place=index.person.place,
+            )

@@ -31,6 +31,23 @@ def test_demo_loads_idempotently_and_prints_working_logins(capsys):
     assert authenticate_api_token(old) is None  # re-issued, the old one is gone
 
 
+def test_demo_infection_inbox_loads_once(capsys):
+    from oegd.infection.models import Contact, Forwarding, InfectionCase, Notification, Outbreak, PersonMatch
+
+    call_command("load_demo")
+    counts = (Notification.objects.count(), InfectionCase.objects.count(), Contact.objects.count())
+    call_command("load_demo")  # the same bundles again: recognised, nothing new
+    assert (Notification.objects.count(), InfectionCase.objects.count(), Contact.objects.count()) == counts
+    assert counts[0] == 66
+    musterstadt = Office.objects.get(slug="musterstadt")
+    assert Notification.objects.filter(office=musterstadt, state=Notification.State.REVIEW).count() >= 2
+    assert PersonMatch.objects.filter(status=PersonMatch.Status.PENDING).count() >= 2
+    assert Forwarding.objects.filter(from_office=musterstadt).count() == 5
+    outbreak = Outbreak.objects.get(office=musterstadt)
+    assert outbreak.cases.count() == 2 and {case.disease for case in outbreak.cases.all()} == {outbreak.disease}
+    assert Contact.objects.filter(office=musterstadt).count() == 2
+
+
 def test_demo_postal_codes_route_to_the_demo_offices():
     call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert route_by_postal_code(postal_code="12341").authority.name == "Gesundheitsamt Musterstadt"

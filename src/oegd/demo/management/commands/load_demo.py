@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from oegd.core.models import Office
 from oegd.demo.casework import load_sample_requests
 from oegd.demo.data import DEMO_PASSWORD, USERS, load_demo, totp_secret_base32
+from oegd.demo.infection import load_infection
 
 
 class Command(BaseCommand):
@@ -13,6 +15,7 @@ class Command(BaseCommand):
             raise CommandError("The demo data set is not loaded in production mode.")
         tokens = load_demo()
         load_sample_requests()  # work waiting in the worklists (not part of the test fixture)
+        load_infection({office.slug: office for office in Office.objects.all()})  # DEMIS inbox, an outbreak
         out = self.stdout.write
         out("")
         out("Demo of the ÖGD platform – fictional state Musterland, http://127.0.0.1:8000")
