@@ -40,6 +40,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 TEAMS = [
@@ -302,6 +303,15 @@ def _pick(rng: random.Random, cumulative: list[float]) -> int:
     return bisect.bisect(cumulative, rng.random() * cumulative[-1])
 
 
+@cache
+def _match_keys(family: str, given: str) -> str:
+    """The person's duplicate-detection columns (sex unknown), as ``Person.set_match_keys`` fills them."""
+    from oegd.core.names import koelner_phonetik, normalise_name
+
+    name_key = f"{normalise_name(family)}|{normalise_name(given)}"
+    return f"\t{name_key}\t{koelner_phonetik(family)}\t{koelner_phonetik(given)}"
+
+
 def _cumulative(weights: list[float]) -> list[float]:
     return list(itertools.accumulate(weights))
 
@@ -486,12 +496,13 @@ def generate(*, dsn: str, cases: int, seed: int = 4, now: datetime | None = None
                             f"{person_id}\t{office.pk}\t{given}\t{family}\t{born}\t{rng.choice(STREETS)} "
                             f"{rng.randint(1, 120)}\t{rng.randint(10000, 99999)}\t{place}\t"
                             f"{given.lower()}.{family.lower()}{person_id}@example.org\t+49 {rng.randint(10**8, 10**9)}"
-                            f"\t\\N\t{created}\t{created}\n"
+                            f"\t\\N\t{created}\t{created}\t{_match_keys(family, given)}\n"
                         )
                     person_ranges.append((first, person_id))
                 with cursor.copy(
                     "COPY cases_person (id, office_id, given_name, family_name, birth_date, street, postal_code, "
-                    "place, email, phone, user_id, created_at, updated_at) FROM STDIN"
+                    "place, email, phone, user_id, created_at, updated_at, sex, name_key, family_phonetic, "
+                    "given_phonetic) FROM STDIN"
                 ) as copy:
                     for start in range(0, len(person_lines), 20000):
                         copy.write("".join(person_lines[start : start + 20000]))

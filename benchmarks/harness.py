@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from oegd.forms.tests.filling import drop_uploads  # noqa: E402 - one copy for tests and benchmarks
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-__all__ = ["drop_uploads", "fresh_database", "machine", "write_results"]
+__all__ = ["drop_uploads", "fresh_database", "load_generated", "loaded_info", "machine", "write_results"]
 
 
 def _drop(name: str) -> None:
@@ -75,3 +75,37 @@ def write_results(output: str | Path, name: str, title: str, summary: str, resul
     (folder / f"{name}-latest.md").write_text(
         f"# {title}\n\n{os.cpu_count()} CPUs, Python {platform.python_version()}, {summary}.\n\n{table}\n"
     )
+
+
+def load_generated(generate: Any, *, cases: int, seed: int) -> dict[str, Any]:
+    """Run a COPY data generator (``generate(dsn=, cases=, seed=)``) into the migrated benchmark
+    database and remember what it loaded in the database comment, for ``--reuse-db`` runs."""
+    import time
+
+    from django.db import connection
+
+    settings = connection.settings_dict
+    dsn = f"host={settings['HOST']} port={settings['PORT'] or 5432} user={settings['USER']} dbname={settings['NAME']}"
+    started = time.perf_counter()
+    loaded = generate(dsn=dsn, cases=cases, seed=seed)
+    info = {
+        "counts": loaded.counts,
+        "timings": {**loaded.timings, "load in total (s)": round(time.perf_counter() - started, 1)},
+        "loaded_at": loaded.now.isoformat(),
+        "seed": seed,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(f"COMMENT ON DATABASE {settings['NAME']} IS %s", [json.dumps(info)])
+    return info
+
+
+def loaded_info() -> dict[str, Any] | None:
+    """What ``load_generated`` put into this database, or None for a database it did not load."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()"
+        )
+        comment = cursor.fetchone()[0]
+    return json.loads(comment) if comment else None

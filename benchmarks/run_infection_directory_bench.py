@@ -50,37 +50,6 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[index]
 
 
-def load(cases: int, seed: int) -> dict[str, Any]:
-    """Generate the data into the migrated database; remember the figures in the database comment."""
-    from django.db import connection
-    from infection_data import generate
-
-    settings = connection.settings_dict
-    dsn = f"host={settings['HOST']} port={settings['PORT'] or 5432} user={settings['USER']} dbname={settings['NAME']}"
-    started = time.perf_counter()
-    loaded = generate(dsn=dsn, cases=cases, seed=seed)
-    info = {
-        "counts": loaded.counts,
-        "timings": {**loaded.timings, "load in total (s)": round(time.perf_counter() - started, 1)},
-        "loaded_at": loaded.now.isoformat(),
-        "seed": seed,
-    }
-    with connection.cursor() as cursor:
-        cursor.execute(f"COMMENT ON DATABASE {settings['NAME']} IS %s", [json.dumps(info)])
-    return info
-
-
-def loaded_info() -> dict[str, Any] | None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = current_database()"
-        )
-        comment = cursor.fetchone()[0]
-    return json.loads(comment) if comment else None
-
-
 class Recorder:
     """Records each SQL statement with its parameters and duration (``connection.execute_wrapper``)."""
 
@@ -227,7 +196,7 @@ def main() -> None:
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "results"))
     args = parser.parse_args()
 
-    from harness import fresh_database, machine, write_results
+    from harness import fresh_database, load_generated, loaded_info, machine, write_results
 
     load_before = os.getloadavg()
     with fresh_database(args.db_name, keep=args.keep_db or args.reuse_db, reuse=args.reuse_db) as existed:
@@ -240,7 +209,9 @@ def main() -> None:
         info = loaded_info() if existed else None
         if info is None:
             print(f"Generating {args.cases:,} infection cases and notifications ...", flush=True)
-            info = load(args.cases, args.seed)
+            from infection_data import generate
+
+            info = load_generated(generate, cases=args.cases, seed=args.seed)
         else:
             print(f"Reusing the database loaded at {info['loaded_at']}", flush=True)
         print(json.dumps(info, indent=2), flush=True)
