@@ -381,6 +381,8 @@ def candidate_rows(office: Office, records: Sequence[_Record]) -> list[tuple]:
     candidates (this office, not merged)."""
     from django.db import connection, transaction
 
+    if connection.vendor != "postgresql":
+        return _candidate_rows_portable(office, records)
     query = candidate_query(office, records)
     if query is None:
         return []
@@ -391,6 +393,30 @@ def candidate_rows(office: Office, records: Sequence[_Record]) -> list[tuple]:
             cursor.execute("SET LOCAL jit = off")
         cursor.execute(*query)
         return cursor.fetchall()
+
+
+def _candidate_rows_portable(office: Office, records: Sequence[_Record]) -> list[tuple]:
+    """The same blocking as ``_CANDIDATES_SQL`` with one ORM query per record, for databases without
+    arrays (the SQLite demo, where batches are small)."""
+    from django.db.models import Q
+
+    columns = ["id" if name == "pk" else name for name in _FIELDS]
+    rows: list[tuple] = []
+    for index, record in enumerate(records):
+        family, given = record.family_phonetic, record.given_phonetic
+        if not family and not given:
+            continue
+        branches = Q()
+        if record.birth_date:
+            days = [day for day in (record.birth_date, _swapped(record.birth_date)) if day]
+            phonetic = [code for code in (family, given) if code]
+            branches |= Q(birth_date__in=days) & (Q(family_phonetic__in=phonetic) | Q(given_phonetic__in=phonetic))
+            branches |= Q(family_phonetic=family, given_phonetic=given, birth_date__year=record.birth_date.year)
+        else:
+            branches |= Q(family_phonetic=family, given_phonetic=given)
+        found = Person.objects.filter(branches, office=office, merged_into__isnull=True).values_list(*columns)
+        rows.extend((index, *row) for row in found)
+    return rows
 
 
 def score_batch(office: Office, incoming: Sequence[IncomingPerson]) -> list[list[tuple[int, float]]]:

@@ -160,3 +160,26 @@ def test_batch_of_500_takes_a_bounded_number_of_queries(cast, django_assert_max_
         outcomes = match_persons(cast.office_a, batch)
     assert len(outcomes) == 500
     assert any(outcome.match or outcome.candidates for outcome in outcomes)
+
+
+def test_the_portable_blocking_of_the_sqlite_demo_finds_what_the_postgresql_query_finds(cast):
+    from oegd.infection.matching import _candidate_rows_portable, _record_of_incoming, candidate_rows
+
+    office = cast.office_a
+    person(office, "Anna", "Müller", date(1990, 5, 17))
+    person(office, "Anna", "Mueller", date(1990, 5, 7))  # same year, a typo in the day
+    person(office, "Müller", "Anna", date(1990, 5, 17))  # names swapped
+    person(office, "Jonas", "Meier", date(1985, 3, 4))
+    person(office, "Jonas", "Mayer", date(1985, 4, 3))  # day and month swapped
+    person(office, "Jonas", "Meier", None)
+    person(cast.office_b, "Anna", "Müller", date(1990, 5, 17))  # another office
+    arriving = [
+        incoming("Anna", "Muller", date(1990, 5, 17)),
+        incoming("Jonas", "Maier", date(1985, 3, 4)),
+        incoming("Jonas", "Meyer", None),
+        incoming("Zoe", "Zander", date(2001, 1, 1)),
+    ]
+    records = [_record_of_incoming(p) for p in arriving]
+    expected = sorted(candidate_rows(office, records))
+    assert expected and {row[0] for row in expected} == {0, 1, 2}
+    assert sorted(set(_candidate_rows_portable(office, records))) == expected
