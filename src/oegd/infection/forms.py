@@ -9,10 +9,25 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from oegd.infection.models import InfectionCase, Notification, SavedView
-from oegd.infection.selectors import MINE, UNASSIGNED, CaseFilters, InboxFilters, disease_choices
+from oegd.infection.selectors import (
+    MINE,
+    RESPONSIBILITY_OTHER,
+    RESPONSIBILITY_OURS,
+    RESPONSIBILITY_UNCLEAR,
+    UNASSIGNED,
+    CaseFilters,
+    InboxFilters,
+    disease_choices,
+)
 from oegd.infection.services import COMMON_SYMPTOMS
 
 ASSIGNEE_CHOICES = [("", _("Anyone")), (MINE, _("Me")), (UNASSIGNED, _("Unassigned"))]
+RESPONSIBILITY_CHOICES = [
+    ("", _("Any")),
+    (RESPONSIBILITY_OURS, _("Our office")),
+    (RESPONSIBILITY_OTHER, _("Another health office (to forward)")),
+    (RESPONSIBILITY_UNCLEAR, _("Not clear from the address")),
+]
 TRISTATE = [("", _("unknown")), ("yes", _("yes")), ("no", _("no"))]
 
 
@@ -33,6 +48,7 @@ class InboxFilterForm(_FilterForm):
     pathogen = forms.CharField(label=_("Pathogen"), required=False, max_length=10)
     kind = forms.ChoiceField(label=_("Kind"), required=False, choices=_with_any(Notification.Kind.choices))
     assignee = forms.ChoiceField(label=_("Assignee"), required=False, choices=ASSIGNEE_CHOICES)
+    responsibility = forms.ChoiceField(label=_("Responsible office"), required=False, choices=RESPONSIBILITY_CHOICES)
     received_from = forms.DateField(label=_("Received from"), required=False)
     received_to = forms.DateField(label=_("Received until"), required=False)
 
@@ -44,6 +60,7 @@ class InboxFilterForm(_FilterForm):
             pathogen=(data.get("pathogen") or "").strip(),
             kind=data.get("kind") or "",
             assignee=data.get("assignee") or "",
+            responsibility=data.get("responsibility") or "",
             received_from=data.get("received_from"),
             received_to=data.get("received_to"),
         )

@@ -161,6 +161,8 @@ class Notification(models.Model):
             models.Index(fields=["office", "pathogen", "-received_at"], name="notif_inbox_pathogen"),
             models.Index(fields=["office", "assignee", "state", "-received_at"], name="notif_inbox_assignee"),
             models.Index(fields=["office", "-received_at"], name="notif_inbox_all"),
+            # "Another office is responsible": the few notifications to forward by hand (§ 11).
+            models.Index(fields=["office", "responsible_code", "-received_at"], name="notif_inbox_responsible"),
         ]
 
     def __str__(self) -> str:

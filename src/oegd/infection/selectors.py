@@ -57,6 +57,10 @@ def disease_choices() -> list[tuple[str, str]]:
 # --- notifications (Meldungen) ---------------------------------------------------------------------
 
 
+# Who is responsible for a notification, by the residence of the notified person (§ 11 IfSG).
+RESPONSIBILITY_OURS, RESPONSIBILITY_OTHER, RESPONSIBILITY_UNCLEAR = "ours", "other", "unclear"
+
+
 @dataclass(frozen=True)
 class InboxFilters:
     """What the inbox is narrowed to; empty values filter nothing."""
@@ -66,6 +70,7 @@ class InboxFilters:
     pathogen: str = ""
     kind: str = ""
     assignee: str = ""  # "me", "unassigned" or ""
+    responsibility: str = ""  # "ours", "other" (another authority: forward by hand), "unclear" or ""
     received_from: date | None = None
     received_to: date | None = None
 
@@ -94,6 +99,12 @@ def inbox(*, user: User, office: Office, filters: InboxFilters | None = None) ->
         rows = rows.filter(assignee=user)
     elif filters.assignee == UNASSIGNED:
         rows = rows.filter(assignee__isnull=True)
+    if filters.responsibility == RESPONSIBILITY_OURS:
+        rows = rows.filter(responsible_code=office.rki_code) if office.rki_code else rows.none()
+    elif filters.responsibility == RESPONSIBILITY_OTHER:
+        rows = rows.exclude(responsible_code="").exclude(responsible_code=office.rki_code)
+    elif filters.responsibility == RESPONSIBILITY_UNCLEAR:
+        rows = rows.filter(responsible_code="")
     if filters.received_from:
         rows = rows.filter(received_at__gte=_day_start(filters.received_from))
     if filters.received_to:

@@ -24,6 +24,7 @@ from oegd.core.access import has_permission, staff_required
 from oegd.core.services import DomainError
 from oegd.infection import selectors, services
 from oegd.infection.forms import (
+    RESPONSIBILITY_CHOICES,
     CaseFilterForm,
     ClassificationForm,
     ClinicalForm,
@@ -107,6 +108,7 @@ def _inbox_page(request: HttpRequest, *, error: str = "", status: int = 200) -> 
             "full_query": request.GET.urlencode(),
             "diseases": disease_filter_choices(),
             "kinds": Notification.Kind.choices,
+            "responsibilities": RESPONSIBILITY_CHOICES,
             "staff": staff_of_office(office),
             "saved_views": selectors.saved_views(user=request.user, office=office, page=SavedView.Page.INBOX),
             "matches": matches,

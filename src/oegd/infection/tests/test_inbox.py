@@ -51,6 +51,28 @@ def test_inbox_filters_return_the_right_rows(cast):
     assert ids(received_to=today - timedelta(days=6)) == {covid.pk}
 
 
+def test_inbox_filters_by_the_responsible_office(client, cast):
+    office = cast.office_a
+    office.rki_code = "1.11.0.11.01."
+    office.save(update_fields=["rki_code"])
+    ours = notification(office, responsible_code="1.11.0.11.01.")
+    other = notification(office, responsible_code="1.01.0.53.", notifier="Labor Lauenburg")
+    unclear = notification(office, responsible_code="")
+
+    def ids(responsibility):
+        filters = selectors.InboxFilters(responsibility=responsibility)
+        return {n.pk for n in selectors.inbox(user=cast.clerk_a, office=office, filters=filters)}
+
+    assert ids("ours") == {ours.pk}
+    assert ids("other") == {other.pk}
+    assert ids("unclear") == {unclear.pk}
+    assert ids("") == {ours.pk, other.pk, unclear.pk}
+    login_staff(client, cast.clerk_a, office)
+    response = client.get(reverse("infection:inbox"), {"responsibility": "other"}, **EN)
+    assert [n.pk for n in response.context["notifications"]] == [other.pk]
+    assert "Another health office (to forward)" in response.content.decode()
+
+
 def test_inbox_page_filters_through_the_query_string_and_shows_capped_state_counts(client, cast):
     notification(cast.office_a, disease="msv", notifier="Praxis Masern")
     notification(cast.office_a, disease="cvd", notifier="Labor Corona")
