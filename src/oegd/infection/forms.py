@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from oegd.infection import catalogue
 from oegd.infection.models import InfectionCase, Notification, SavedView
 from oegd.infection.selectors import (
     MINE,
@@ -17,7 +18,6 @@ from oegd.infection.selectors import (
     UNASSIGNED,
     CaseFilters,
     InboxFilters,
-    disease_choices,
 )
 from oegd.infection.services import COMMON_SYMPTOMS
 
@@ -99,7 +99,7 @@ class CaseFilterForm(_FilterForm):
 
 
 def disease_filter_choices() -> list[tuple[str, str]]:
-    return _with_any(disease_choices())
+    return _with_any(catalogue.disease_choices())
 
 
 class ClassificationForm(forms.Form):

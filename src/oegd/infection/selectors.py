@@ -20,7 +20,6 @@ from django.utils import timezone
 from oegd.cases.models import Person
 from oegd.core import audit
 from oegd.core.models import Office, User
-from oegd.infection import catalogue
 from oegd.infection.models import (
     Event,
     Forwarding,
@@ -42,16 +41,6 @@ def _looks_like_reference(query: str) -> bool:
     if not _REFERENCE_LIKE.fullmatch(upper):
         return False
     return upper.startswith("IF-") or any(char.isdigit() for char in upper)  # names hold no digits
-
-
-def disease_label(key: str) -> str:
-    """The catalogue label of a disease key or DEMIS code ("cvd" → "COVID-19"), or the key itself."""
-    return catalogue.disease_label(key) if key else ""
-
-
-def disease_choices() -> list[tuple[str, str]]:
-    """(key, label) of the notifiable diseases, for filter drop-downs."""
-    return catalogue.disease_choices()
 
 
 # --- notifications (Meldungen) ---------------------------------------------------------------------

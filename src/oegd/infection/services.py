@@ -19,7 +19,7 @@ from oegd.core import audit
 from oegd.core.codes import group_code, random_code
 from oegd.core.models import Office, User
 from oegd.core.services import DomainError
-from oegd.infection.models import Event, InfectionCase, LabResult, Notification, SavedView, Sex
+from oegd.infection.models import Event, InfectionCase, LabResult, Notification, Outbreak, SavedView, Sex
 
 REFERENCE_PREFIX = "IF"
 
@@ -65,9 +65,19 @@ def new_case_reference() -> str:
     return f"{REFERENCE_PREFIX}-{group_code(random_code(8))}"
 
 
-def _event(case: InfectionCase, actor: Any, code: str, *, data: dict | None = None, text: str = "") -> Event:
+def add_event(
+    *,
+    actor: Any,
+    code: str,
+    infection_case: InfectionCase | None = None,
+    outbreak: Outbreak | None = None,
+    data: dict | None = None,
+    text: str = "",
+) -> Event:
+    """One line of a case's or an outbreak's timeline: a code, coded details, staff text (encrypted)."""
     return Event.objects.create(
-        infection_case=case,
+        infection_case=infection_case,
+        outbreak=outbreak,
         actor=actor if isinstance(actor, User) else None,
         code=code,
         data=data or {},
@@ -112,10 +122,10 @@ def _attach(*, actor: Any, notification: Notification, case: InfectionCase, code
     notification.state = Notification.State.ASSIGNED
     notification.save(update_fields=["infection_case", "state"])
     LabResult.objects.filter(notification=notification).exclude(infection_case=case).update(infection_case=case)
-    _event(
-        case,
-        actor,
-        code,
+    add_event(
+        actor=actor,
+        code=code,
+        infection_case=case,
         data={"notification": notification.pk, "kind": notification.kind, "bundle": notification.bundle_identifier},
     )
 
@@ -185,7 +195,7 @@ def open_case_from_notification(*, actor: Any, notification: Notification) -> In
                 continue
         if case is None:
             raise DomainError(_("The case could not be opened. Please try again."))
-        _event(case, actor, "case.opened", data={"notification": notification.pk})
+        add_event(actor=actor, code="case.opened", infection_case=case, data={"notification": notification.pk})
         _attach(actor=actor, notification=notification, case=case, code="notification.linked")
         audit.record(actor, "infection.case.open", case, office=case.office, purpose=notification.bundle_identifier)
     return case
@@ -213,7 +223,9 @@ def assign_case(*, actor: Any, case: InfectionCase, assignee: User | None) -> In
     with transaction.atomic():
         case.assignee = assignee
         case.save(update_fields=["assignee", "updated_at"])
-        _event(case, actor, "case.assigned", data={"assignee": assignee.pk if assignee else None})
+        add_event(
+            actor=actor, code="case.assigned", infection_case=case, data={"assignee": assignee.pk if assignee else None}
+        )
         audit.record(actor, "infection.case.assign", case, office=case.office, purpose=str(assignee or ""))
     return case
 
@@ -228,7 +240,9 @@ def classify_case(*, actor: Any, case: InfectionCase, classification: str) -> In
         previous = case.classification
         case.classification = classification
         case.save(update_fields=["classification", "updated_at"])
-        _event(case, actor, "case.classified", data={"from": previous, "to": classification})
+        add_event(
+            actor=actor, code="case.classified", infection_case=case, data={"from": previous, "to": classification}
+        )
         audit.record(actor, "infection.case.classify", case, office=case.office, purpose=classification)
     return case
 
@@ -277,7 +291,7 @@ def update_case_clinical(
         for name in changed:
             setattr(case, name, values[name])
         case.save(update_fields=[*changed, "updated_at"])
-        _event(case, actor, "case.updated", data={"fields": changed})
+        add_event(actor=actor, code="case.updated", infection_case=case, data={"fields": changed})
         audit.record(actor, "infection.case.update", case, office=case.office, purpose=",".join(changed))
     return case
 
@@ -290,7 +304,7 @@ def close_case(*, actor: Any, case: InfectionCase) -> InfectionCase:
         case.status = InfectionCase.Status.CLOSED
         case.closed_at = timezone.now()
         case.save(update_fields=["status", "closed_at", "updated_at"])
-        _event(case, actor, "case.closed")
+        add_event(actor=actor, code="case.closed", infection_case=case)
         audit.record(actor, "infection.case.close", case, office=case.office)
     return case
 
@@ -303,7 +317,7 @@ def reopen_case(*, actor: Any, case: InfectionCase) -> InfectionCase:
         case.status = InfectionCase.Status.OPEN
         case.closed_at = None
         case.save(update_fields=["status", "closed_at", "updated_at"])
-        _event(case, actor, "case.reopened")
+        add_event(actor=actor, code="case.reopened", infection_case=case)
         audit.record(actor, "infection.case.reopen", case, office=case.office)
     return case
 
@@ -316,7 +330,7 @@ def add_case_note(*, actor: Any, case: InfectionCase, text: str) -> Event:
     if len(text) > 5000:
         raise DomainError(_("The note is too long (at most 5,000 characters)."))
     with transaction.atomic():
-        event = _event(case, actor, "note.added", text=text)
+        event = add_event(actor=actor, code="note.added", infection_case=case, text=text)
         audit.record(actor, "infection.case.note", case, office=case.office)
     return event
 

@@ -23,6 +23,7 @@ from oegd.core.models import Office, User
 from oegd.core.services import DomainError
 from oegd.infection import catalogue, letters
 from oegd.infection.models import Contact, Event, FollowUpCall, InfectionCase, Measure, Outbreak
+from oegd.infection.services import add_event
 
 DEFAULT_OBSERVATION_DAYS = 14  # when the catalogue knows no incubation period
 WEEKLY = 7  # contacts not in quarantine (category II) are called weekly during the incubation period
@@ -36,20 +37,6 @@ def _user(actor: Any) -> User | None:
     return actor if isinstance(actor, User) else None
 
 
-def _event(
-    *,
-    actor: Any,
-    code: str,
-    infection_case: InfectionCase | None = None,
-    outbreak: Outbreak | None = None,
-    data: dict | None = None,
-    text: str = "",
-) -> Event:
-    return Event.objects.create(
-        infection_case=infection_case, outbreak=outbreak, actor=_user(actor), code=code, data=data or {}, text=text
-    )
-
-
 def _refuse_other_office(office: Office | int, *objects: Any) -> None:
     office_id = office if isinstance(office, int) else office.pk
     for obj in objects:
@@ -60,10 +47,6 @@ def _refuse_other_office(office: Office | int, *objects: Any) -> None:
 def _refuse_closed_case(infection_case: InfectionCase) -> None:
     if infection_case.status == InfectionCase.Status.CLOSED:
         raise TracingError(_("The case %(reference)s is closed.") % {"reference": infection_case.reference})
-
-
-def disease_label(key: str) -> str:
-    return catalogue.disease_label(key)
 
 
 # --- contacts (Kontaktpersonen) ------------------------------------------------------------------
@@ -195,7 +178,7 @@ def add_contact(
         except IntegrityError as exc:  # the same person added twice at the same time
             raise TracingError(_("This person is already a contact of this case.")) from exc
         calls = _plan_calls(contact=contact, assignee=infection_case.assignee or _user(actor))
-        _event(
+        add_event(
             actor=actor,
             code="contact.added",
             infection_case=infection_case,
@@ -238,7 +221,7 @@ def update_contact(
         contact.save(update_fields=fields)
         assignee = contact.index_case.assignee or _user(actor)
         _plan_calls(contact=contact, assignee=assignee)
-        _event(
+        add_event(
             actor=actor,
             code="contact.updated",
             infection_case=contact.index_case,
@@ -256,7 +239,7 @@ def end_observation(*, actor: Any, contact: Contact) -> Contact:
         contact.status = Contact.Status.ENDED
         contact.save(update_fields=["status"])
         FollowUpCall.objects.filter(contact=contact, status=FollowUpCall.Status.OPEN).delete()
-        _event(actor=actor, code="contact.ended", infection_case=contact.index_case, data={"contact": contact.pk})
+        add_event(actor=actor, code="contact.ended", infection_case=contact.index_case, data={"contact": contact.pk})
         audit.record(actor, "infection.contact.end", contact, office=contact.office)
     return contact
 
@@ -300,13 +283,13 @@ def contact_became_case(*, actor: Any, contact: Contact, infection_case: Infecti
                 team=index_case.team,
             )
             opened = True
-            _event(actor=actor, code="case.opened", infection_case=infection_case, data={"from_contact": contact.pk})
+            add_event(actor=actor, code="case.opened", infection_case=infection_case, data={"from_contact": contact.pk})
             audit.record(actor, "infection.case.open", infection_case, office=infection_case.office)
         contact.status = Contact.Status.BECAME_CASE
         contact.became_case = infection_case
         contact.save(update_fields=["status", "became_case"])
         FollowUpCall.objects.filter(contact=contact, status=FollowUpCall.Status.OPEN).delete()
-        _event(
+        add_event(
             actor=actor,
             code="contact.became_case",
             infection_case=index_case,
@@ -315,7 +298,7 @@ def contact_became_case(*, actor: Any, contact: Contact, infection_case: Infecti
         for outbreak in index_case.outbreaks.filter(status=Outbreak.Status.OPEN):
             if not outbreak.cases.filter(pk=infection_case.pk).exists() and outbreak.disease == infection_case.disease:
                 outbreak.cases.add(infection_case)
-                _event(
+                add_event(
                     actor=actor,
                     code="outbreak.case_added",
                     outbreak=outbreak,
@@ -359,7 +342,7 @@ def record_call(
                 replanned = FollowUpCall.objects.create(
                     office_id=call.office_id, contact=contact, due_on=tomorrow, assignee=call.assignee
                 )
-        _event(
+        add_event(
             actor=actor,
             code="call.recorded",
             infection_case=contact.index_case,
@@ -416,7 +399,7 @@ def create_outbreak(
                 continue
         if outbreak is None:
             raise TracingError(_("The outbreak could not be created. Please try again."))
-        _event(actor=actor, code="outbreak.opened", outbreak=outbreak, data={"disease": disease, "setting": setting})
+        add_event(actor=actor, code="outbreak.opened", outbreak=outbreak, data={"disease": disease, "setting": setting})
         audit.record(actor, "infection.outbreak.create", outbreak, office=office, purpose=outbreak.reference)
     return outbreak
 
@@ -436,8 +419,8 @@ def add_case_to_outbreak(*, actor: Any, outbreak: Outbreak, infection_case: Infe
             _("The case %(reference)s is about %(case_disease)s, the outbreak about %(outbreak_disease)s.")
             % {
                 "reference": infection_case.reference,
-                "case_disease": disease_label(infection_case.disease),
-                "outbreak_disease": disease_label(outbreak.disease),
+                "case_disease": catalogue.disease_label(infection_case.disease),
+                "outbreak_disease": catalogue.disease_label(outbreak.disease),
             }
         )
     if outbreak.cases.filter(pk=infection_case.pk).exists():
@@ -446,8 +429,8 @@ def add_case_to_outbreak(*, actor: Any, outbreak: Outbreak, infection_case: Infe
         )
     with transaction.atomic():
         outbreak.cases.add(infection_case)
-        _event(actor=actor, code="outbreak.case_added", outbreak=outbreak, data={"case": infection_case.reference})
-        _event(
+        add_event(actor=actor, code="outbreak.case_added", outbreak=outbreak, data={"case": infection_case.reference})
+        add_event(
             actor=actor, code="outbreak.linked", infection_case=infection_case, data={"outbreak": outbreak.reference}
         )
         audit.record(
@@ -466,8 +449,8 @@ def remove_case_from_outbreak(*, actor: Any, outbreak: Outbreak, infection_case:
         )
     with transaction.atomic():
         outbreak.cases.remove(infection_case)
-        _event(actor=actor, code="outbreak.case_removed", outbreak=outbreak, data={"case": infection_case.reference})
-        _event(
+        add_event(actor=actor, code="outbreak.case_removed", outbreak=outbreak, data={"case": infection_case.reference})
+        add_event(
             actor=actor, code="outbreak.unlinked", infection_case=infection_case, data={"outbreak": outbreak.reference}
         )
         audit.record(
@@ -482,7 +465,7 @@ def add_outbreak_note(*, actor: Any, outbreak: Outbreak, text: str) -> Event:
     if not text:
         raise TracingError(_("Please write the note."))
     with transaction.atomic():
-        event = _event(actor=actor, code="outbreak.note", outbreak=outbreak, text=text[:10000])
+        event = add_event(actor=actor, code="outbreak.note", outbreak=outbreak, text=text[:10000])
         audit.record(actor, "infection.outbreak.note", outbreak, office=outbreak.office)
     return event
 
@@ -494,7 +477,7 @@ def close_outbreak(*, actor: Any, outbreak: Outbreak) -> Outbreak:
         outbreak.status = Outbreak.Status.CLOSED
         outbreak.closed_at = timezone.now()
         outbreak.save(update_fields=["status", "closed_at"])
-        _event(actor=actor, code="outbreak.closed", outbreak=outbreak)
+        add_event(actor=actor, code="outbreak.closed", outbreak=outbreak)
         audit.record(actor, "infection.outbreak.close", outbreak, office=outbreak.office)
     return outbreak
 
@@ -565,7 +548,7 @@ def issue_quarantine_orders(*, actor: Any, infection_case: InfectionCase, contac
             measure.document = letters.write_measure_letter(actor=actor, measure=measure, case_file=case_file)
             measure.save(update_fields=["document"])
             result.measures.append(measure)
-            _event(
+            add_event(
                 actor=actor,
                 code="measure.issued",
                 infection_case=infection_case,
@@ -625,7 +608,7 @@ def issue_isolation_order(*, actor: Any, infection_case: InfectionCase, ends_on:
         )
         measure.document = letters.write_measure_letter(actor=actor, measure=measure, case_file=case_file)
         measure.save(update_fields=["document"])
-        _event(
+        add_event(
             actor=actor,
             code="measure.issued",
             infection_case=infection_case,
@@ -649,7 +632,7 @@ def lift_measure(*, actor: Any, measure: Measure) -> Measure:
         measure.status = Measure.Status.LIFTED
         measure.save(update_fields=["status"])
         case = measure.infection_case or (measure.contact.index_case if measure.contact is not None else None)
-        _event(
+        add_event(
             actor=actor, code="measure.lifted", infection_case=case, data={"measure": measure.pk, "kind": measure.kind}
         )
         audit.record(actor, "infection.measure.lift", measure, office=measure.office)

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from oegd.cases.selectors import staff_of_office
 from oegd.core.access import has_permission, staff_required
 from oegd.core.services import DomainError
-from oegd.infection import selectors, services
+from oegd.infection import catalogue, selectors, services
 from oegd.infection.forms import (
     RESPONSIBILITY_CHOICES,
     CaseFilterForm,
@@ -177,8 +177,8 @@ def _notification_page(
             "summary": summary,
             "summary_rows": _summary_rows(summary),
             "findings": _summary_findings(summary),
-            "disease_label": selectors.disease_label(notification.disease),
-            "pathogen_label": selectors.disease_label(notification.pathogen),
+            "disease_label": catalogue.disease_label(notification.disease),
+            "pathogen_label": catalogue.disease_label(notification.pathogen),
             "lab_results": selectors.lab_results_of_notification(notification),
             "forwardings": selectors.forwardings_of(notification),
             "person_cases": selectors.cases_of_person(office=office, person=notification.person)[:20],
@@ -219,7 +219,7 @@ def _summary_rows(summary: dict) -> list[tuple[str, str]]:
         rows.append((_("Notification ID"), str(summary["notification_id"])))
     if summary.get("disease_code"):
         code = str(summary["disease_code"])
-        rows.append((_("Disease code"), f"{selectors.disease_label(code)} ({code})"))
+        rows.append((_("Disease code"), f"{catalogue.disease_label(code)} ({code})"))
     if "nominal" in summary:
         rows.append((_("By name"), _yes_no(summary["nominal"])))
     routing = summary.get("routing") or {}
@@ -251,7 +251,7 @@ def _summary_findings(summary: dict) -> list[dict]:
     """The findings of the extract, each with the catalogue label of its code."""
     findings = summary.get("findings") or []
     return [
-        {**finding, "label": selectors.disease_label(str(finding.get("code", "")))}
+        {**finding, "label": catalogue.disease_label(str(finding.get("code", "")))}
         for finding in findings
         if isinstance(finding, dict)
     ]
@@ -459,8 +459,8 @@ def _case_page(
         {
             "infection_case": case,
             "case": case,
-            "disease_label": selectors.disease_label(case.disease),
-            "pathogen_label": selectors.disease_label(case.pathogen),
+            "disease_label": catalogue.disease_label(case.disease),
+            "pathogen_label": catalogue.disease_label(case.pathogen),
             "is_open": case.status == InfectionCase.Status.OPEN,
             "suggestion": suggestion,
             "suggestion_label": InfectionCase.Classification(suggestion).label
