@@ -58,6 +58,12 @@ def keyed_digest(secret: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), secret.encode(), hashlib.sha256).hexdigest()
 
 
+def pseudonym(text: str) -> str:
+    """HMAC-SHA256 (hex) of ``text`` keyed with ``settings.PSEUDONYM_KEY``, for pseudonyms that leave
+    the platform or feed the warehouse: kept apart from SECRET_KEY, so rotating that changes none of them."""
+    return hmac.new(settings.PSEUDONYM_KEY.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
 def digest_matches(secret: str, digest: str) -> bool:
     """Constant-time check of ``secret`` against a stored ``keyed_digest``."""
     return hmac.compare_digest(keyed_digest(secret), digest)

@@ -67,10 +67,11 @@ def _patient(case: InfectionCase, patient_id: str) -> dict:
     return patient
 
 
-def build_rki_bundle(case: InfectionCase, *, version: int = 1) -> dict:
-    """The bundle as a dict (FHIR JSON), for one version of the case's transfer."""
+def build_rki_bundle(case: InfectionCase, *, version: int = 1, record_id: str = "") -> dict:
+    """The bundle as a dict (FHIR JSON), for one version of the case's transfer (``record_id``: the
+    stored record GUID of the case's earlier transfers, else a fresh ``survnet.record_guid``)."""
     now = timezone.now()
-    record = survnet.record_guid(case).strip("{}").lower()
+    record = (record_id or survnet.record_guid(case)).strip("{}").lower()
     patient_id = survnet.patient_pseudonym(case).strip("{}").lower()
     disease = disease_for_code(case.disease)
     code = (disease.disease_code or (disease.pathogen_codes or (case.disease,))[0]) if disease else case.disease
@@ -189,5 +190,6 @@ def build_rki_bundle(case: InfectionCase, *, version: int = 1) -> dict:
     }
 
 
-def build_rki_bundle_json(case: InfectionCase, *, version: int = 1) -> str:
-    return orjson.dumps(build_rki_bundle(case, version=version), option=orjson.OPT_INDENT_2).decode()
+def build_rki_bundle_json(case: InfectionCase, *, version: int = 1, record_id: str = "") -> str:
+    bundle = build_rki_bundle(case, version=version, record_id=record_id)
+    return orjson.dumps(bundle, option=orjson.OPT_INDENT_2).decode()

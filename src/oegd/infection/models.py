@@ -386,6 +386,10 @@ class Transfer(models.Model):
     infection_case = models.ForeignKey(InfectionCase, on_delete=models.CASCADE, related_name="transfers")
     format = models.CharField(_("format"), max_length=10, choices=Format.choices)
     version = models.PositiveIntegerField(default=1)  # 1 = first transfer, then updates
+    # Running number of the office's transfers (SurvNet TransportNumber), unique per office.
+    transport_number = models.PositiveIntegerField()
+    # The case's record GUID at the receiver, fixed by its first transfer and reused for every later one.
+    record_guid = models.CharField(max_length=38)
     receiver_code = models.CharField(max_length=20)
     payload = EncryptedTextField()
     payload_sha256 = models.CharField(max_length=64)
@@ -396,6 +400,7 @@ class Transfer(models.Model):
         ordering = ["-sent_at"]
         constraints = [
             models.UniqueConstraint(fields=["infection_case", "format", "version"], name="transfer_version_once"),
+            models.UniqueConstraint(fields=["office", "transport_number"], name="transfer_transport_number_once"),
         ]
 
     def __str__(self) -> str:

@@ -9,6 +9,8 @@ What leaves the office (§ 11 IfSG, pseudonymised): disease, sex, age in years, 
 digits of the postal code, onset, notification date, hospitalisation, death, vaccination status,
 symptoms, the case-definition evidence and category. Never names, full birth date, street or full
 postal code; the person is a stable keyed-hash pseudonym (``GuidPatient``), not its database id.
+Pseudonyms and the record id are keyed with ``PSEUDONYM_KEY`` (not ``SECRET_KEY``); the record id of
+a case's first transfer is also stored on it and reused for every later version (see ``transfers``).
 
 Value codes of the status fields are not in the sample; we use the SurvNet catalogue convention
 0 = not determined, 10 = no, 20 = yes (assumption, to be checked against the SurvNet metadata).
@@ -23,7 +25,7 @@ from django.conf import settings
 from django.utils import timezone
 from lxml import etree
 
-from oegd.core.crypto import keyed_digest
+from oegd.core.crypto import pseudonym
 from oegd.infection import classification
 from oegd.infection.catalogue import disease_for_code
 from oegd.infection.models import InfectionCase, LabResult, Sex
@@ -75,14 +77,16 @@ def _guid(hex_digest: str) -> str:
 
 
 def patient_pseudonym(case: InfectionCase) -> str:
-    """A stable keyed-hash pseudonym of the person (or, without a person, of the case)."""
+    """A stable keyed-hash pseudonym of the person (or, without a person, of the case), keyed with
+    ``PSEUDONYM_KEY`` so a rotated ``SECRET_KEY`` leaves it unchanged."""
     subject = f"person:{case.person_id}" if case.person_id else f"case:{case.reference}"
-    return _guid(keyed_digest(f"survnet-patient:{subject}"))
+    return _guid(pseudonym(f"survnet-patient:{subject}"))
 
 
 def record_guid(case: InfectionCase) -> str:
-    """The same record id for every version of a case's transfer, so updates replace it."""
-    return _guid(keyed_digest(f"survnet-record:{case.reference}"))
+    """The record id a case's first transfer gets (keyed with ``PSEUDONYM_KEY``); later versions reuse
+    the one stored on that first transfer, so updates replace the record at the receiver."""
+    return _guid(pseudonym(f"survnet-record:{case.reference}"))
 
 
 def _timestamp(value: datetime) -> str:
@@ -144,9 +148,15 @@ def record_element_name(case: InfectionCase) -> str:
 
 
 def build_survnet_xml(
-    case: InfectionCase, *, version: int = 1, transport_number: int = 1, now: datetime | None = None
+    case: InfectionCase,
+    *,
+    version: int = 1,
+    transport_number: int = 1,
+    now: datetime | None = None,
+    record_id: str = "",
 ) -> str:
-    """The transport XML for one version of a case's record, as a UTF-8 string."""
+    """The transport XML for one version of a case's record, as a UTF-8 string (``record_id``: the
+    stored record GUID of the case's earlier transfers, else a fresh ``record_guid``)."""
     now = now or timezone.now()
     sender = sender_code(case)
     notified_on = timezone.localdate(case.notified_at) if case.notified_at else timezone.localdate(now)
@@ -168,7 +178,7 @@ def build_survnet_xml(
     record = etree.SubElement(
         root,
         f"{{{NAMESPACE}}}{record_element_name(case)}",
-        GuidRecord=record_guid(case),
+        GuidRecord=record_id or record_guid(case),
         VersionNo=str(min(version, 127)),
         Schema=SCHEMA_VERSION,
         CodeRecordOwner=sender,

@@ -6,7 +6,13 @@ version: 1 for the first transfer, then one more per update), writes the case's 
 audit event, and hands the payload to the sender. The default sender writes it into an outbox
 directory (``SURVNET_OUTBOX_DIR``, default ``MEDIA_ROOT/survnet-outbox``) for the office's SurvNet
 or DEMIS gateway to pick up; there is no network access here. Another sender is configured with
-``SURVNET_SENDER`` (dotted path of a class with ``send(transfer)``).
+``SURVNET_SENDER`` (dotted path of a class with ``send(transfer)``). ``send`` is called inside the
+transaction, so a failure aborts the transfer; a sender must not let anything out before the commit
+(``transaction.on_commit``).
+
+Each transfer gets the office's next transport number (the office row is locked while it is
+drawn, and ``(office, transport_number)`` is unique) and the case's record GUID: the one stored on
+the case's first transfer, so every version updates the same record at the receiver.
 """
 
 from __future__ import annotations
@@ -48,6 +54,13 @@ class Sender(Protocol):
     def send(self, transfer: Transfer) -> None: ...
 
 
+def _discard(sender: Sender, transfer: Transfer) -> None:
+    """Let the sender drop what it prepared for a transfer that was rolled back (if it can)."""
+    discard = getattr(sender, "discard", None)
+    if discard is not None:
+        discard(transfer)
+
+
 def outbox_dir() -> Path:
     configured = getattr(settings, "SURVNET_OUTBOX_DIR", "")
     return Path(configured) if configured else Path(settings.MEDIA_ROOT) / "survnet-outbox"
@@ -58,15 +71,28 @@ def payload_filename(transfer: Transfer) -> str:
 
 
 class OutboxSender:
-    """Writes each payload as a file into the office's folder of the outbox directory."""
+    """Writes each payload as a file into the office's folder of the outbox directory.
+
+    The file is written as ``<name>.part`` inside the transaction (a write failure aborts the
+    transfer) and renamed to its final name only when the transaction commits, so the gateway
+    (which ignores ``.part`` files) never sees a payload without its Transfer row, nor half a file.
+    When ``transfer_case`` fails after the write, ``discard`` removes the ``.part`` file; when an
+    outer transaction rolls back later, it stays behind, ignored, and is overwritten by the retry
+    (same case, format and version, hence the same name).
+    """
+
+    def _paths(self, transfer: Transfer) -> tuple[Path, Path]:
+        target = outbox_dir() / transfer.office.slug / payload_filename(transfer)
+        return target, target.with_suffix(target.suffix + ".part")
 
     def send(self, transfer: Transfer) -> None:
-        folder = outbox_dir() / transfer.office.slug
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / payload_filename(transfer)
-        partial = target.with_suffix(target.suffix + ".part")
+        target, partial = self._paths(transfer)
+        target.parent.mkdir(parents=True, exist_ok=True)
         partial.write_text(transfer.payload, encoding="utf-8")
-        partial.replace(target)  # the gateway never sees half a file
+        transaction.on_commit(lambda: partial.replace(target))
+
+    def discard(self, transfer: Transfer) -> None:
+        self._paths(transfer)[1].unlink(missing_ok=True)
 
 
 def get_sender() -> Sender:
@@ -104,16 +130,18 @@ def refusal_reason(case: InfectionCase) -> str:
     return ""
 
 
-def build_payload(case: InfectionCase, *, format: str, version: int, transport_number: int = 1) -> str:
+def build_payload(
+    case: InfectionCase, *, format: str, version: int, transport_number: int = 1, record_id: str = ""
+) -> str:
     """The pseudonymised payload of one transfer version in the given format."""
     if format == FORMATS.SURVNET:
         from oegd.infection.survnet import build_survnet_xml
 
-        return build_survnet_xml(case, version=version, transport_number=transport_number)
+        return build_survnet_xml(case, version=version, transport_number=transport_number, record_id=record_id)
     if format == FORMATS.FHIR:
         from oegd.infection.fhir_export import build_rki_bundle_json
 
-        return build_rki_bundle_json(case, version=version)
+        return build_rki_bundle_json(case, version=version, record_id=record_id)
     raise TransferRefused(_("Unknown transfer format."))
 
 
@@ -121,6 +149,25 @@ def _receiver(case: InfectionCase, format: str) -> str:
     from oegd.infection.survnet import receiver_code
 
     return receiver_code(case.office.rki_code)
+
+
+def _next_transport_number(office_id: int) -> int:
+    """The office's next transport number. Call inside the transaction: the office row stays locked
+    (FOR NO KEY UPDATE, so inserts referencing the office are not held up) until it commits, so two
+    transfers of one office never draw the same number; the unique constraint backs this up."""
+    Office.objects.select_for_update(no_key=True).filter(pk=office_id).values_list("pk", flat=True).get()
+    last = Transfer.objects.filter(office_id=office_id).aggregate(last=Max("transport_number"))["last"]
+    return (last or 0) + 1
+
+
+def _record_id(case: InfectionCase) -> str:
+    """The record GUID of the case's first transfer (any format), or a new one for its first."""
+    from oegd.infection.survnet import record_guid
+
+    stored = (
+        Transfer.objects.filter(infection_case=case).order_by("sent_at", "pk").values_list("record_guid", flat=True)
+    )
+    return stored.first() or record_guid(case)
 
 
 # --- the write -------------------------------------------------------------------------------------
@@ -135,39 +182,53 @@ def transfer_case(*, actor: Any, infection_case: InfectionCase, format: str = FO
     """
     if format not in FORMATS.values:
         raise TransferRefused(_("Unknown transfer format."))
-    with transaction.atomic():
-        case = (
-            InfectionCase.objects.select_for_update(of=("self",))
-            .select_related("office", "person")
-            .get(pk=infection_case.pk)
-        )
-        reason = refusal_reason(case)
-        if reason:
-            raise TransferRefused(reason)
-        previous = Transfer.objects.filter(infection_case=case, format=format).aggregate(last=Max("version"))["last"]
-        version = (previous or 0) + 1
-        transport_number = Transfer.objects.filter(office_id=case.office_id).count() + 1
-        payload = build_payload(case, format=format, version=version, transport_number=transport_number)
-        transfer = Transfer.objects.create(
-            office=case.office,
-            infection_case=case,
-            format=format,
-            version=version,
-            receiver_code=_receiver(case, format),
-            payload=payload,
-            payload_sha256=hashlib.sha256(payload.encode()).hexdigest(),
-            sent_by=actor if isinstance(actor, User) else None,
-        )
-        Event.objects.create(
-            infection_case=case,
-            actor=actor if isinstance(actor, User) else None,
-            code="case.transferred",
-            data={"format": format, "version": version, "receiver": transfer.receiver_code},
-        )
-        audit.record(actor, "infection.transferred", transfer, office=case.office, purpose=f"{format} v{version}")
-        # Inside the transaction: if the outbox cannot be written, no Transfer claims it was sent.
-        get_sender().send(transfer)
-    return transfer
+    sender = get_sender()
+    transfer: Transfer | None = None
+    committed: list[bool] = []  # set by the first on-commit callback: a later failure must not discard
+    try:
+        with transaction.atomic():
+            case = (
+                InfectionCase.objects.select_for_update(of=("self",))
+                .select_related("office", "person")
+                .get(pk=infection_case.pk)
+            )
+            reason = refusal_reason(case)
+            if reason:
+                raise TransferRefused(reason)
+            previous = Transfer.objects.filter(infection_case=case, format=format).aggregate(last=Max("version"))
+            version = (previous["last"] or 0) + 1
+            transport_number = _next_transport_number(case.office_id)
+            record_id = _record_id(case)
+            payload = build_payload(
+                case, format=format, version=version, transport_number=transport_number, record_id=record_id
+            )
+            transfer = Transfer.objects.create(
+                office=case.office,
+                infection_case=case,
+                format=format,
+                version=version,
+                transport_number=transport_number,
+                record_guid=record_id,
+                receiver_code=_receiver(case, format),
+                payload=payload,
+                payload_sha256=hashlib.sha256(payload.encode()).hexdigest(),
+                sent_by=actor if isinstance(actor, User) else None,
+            )
+            Event.objects.create(
+                infection_case=case,
+                actor=actor if isinstance(actor, User) else None,
+                code="case.transferred",
+                data={"format": format, "version": version, "receiver": transfer.receiver_code},
+            )
+            audit.record(actor, "infection.transferred", transfer, office=case.office, purpose=f"{format} v{version}")
+            transaction.on_commit(lambda: committed.append(True))
+            # Inside the transaction: if the outbox cannot be written, no Transfer claims it was sent.
+            sender.send(transfer)
+        return transfer
+    except BaseException:
+        if transfer is not None and not committed:
+            _discard(sender, transfer)  # rolled back: nothing may reach the gateway
+        raise
 
 
 # --- reads -----------------------------------------------------------------------------------------

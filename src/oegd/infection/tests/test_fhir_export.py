@@ -71,3 +71,13 @@ def test_no_direct_identifiers(case):
     p = case.person
     for secret in (p.given_name, p.family_name, "Lindenstraße", "10115", "1987-04-23", p.email, p.phone, "Berlin"):
         assert secret not in text, secret
+
+
+def test_ids_follow_the_record_id_and_not_the_secret_key(case, settings):
+    bundle = build_rki_bundle(case)
+    settings.SECRET_KEY = "a rotated secret key"
+    again = build_rki_bundle(case, version=2)
+    assert _resources(again, "Patient")[0]["id"] == _resources(bundle, "Patient")[0]["id"]
+    assert _resources(again, "Condition")[0]["id"] == _resources(bundle, "Condition")[0]["id"]
+    stored = build_rki_bundle(case, record_id="{0A1B2C3D-0000-1111-2222-333344445555}")
+    assert _resources(stored, "Condition")[0]["id"] != _resources(bundle, "Condition")[0]["id"]

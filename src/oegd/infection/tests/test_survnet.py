@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 from lxml import etree
 
-from oegd.infection.survnet import EXTRA_FIELD_NAMES, NAMESPACE, build_survnet_xml, patient_pseudonym
+from oegd.infection.survnet import EXTRA_FIELD_NAMES, NAMESPACE, build_survnet_xml, patient_pseudonym, record_guid
 from oegd.infection.tests.export_factories import COUGH, FEVER, SURVNET_DIR, infection_case, person
 
 pytestmark = pytest.mark.django_db
@@ -120,8 +120,18 @@ def test_pseudonym_is_stable_and_keyed(office, covid_case, settings):
     assert patient_pseudonym(again) == patient_pseudonym(covid_case)
     assert patient_pseudonym(other) != patient_pseudonym(covid_case)
     before = patient_pseudonym(covid_case)
-    settings.SECRET_KEY = "another key for another installation"
+    settings.SECRET_KEY = "a rotated secret key"
+    assert patient_pseudonym(covid_case) == before  # keyed with PSEUDONYM_KEY, not SECRET_KEY
+    assert record_guid(covid_case) == record_guid(covid_case)
+    settings.PSEUDONYM_KEY = "another key for another installation"
     assert patient_pseudonym(covid_case) != before  # keyed: not recomputable from the person id alone
+
+
+def test_stored_record_id_is_used(covid_case):
+    stored = "{0A1B2C3D-0000-1111-2222-333344445555}"
+    record = etree.fromstring(build_survnet_xml(covid_case, record_id=stored).encode())[0]
+    assert record.get("GuidRecord") == stored
+    assert etree.fromstring(build_survnet_xml(covid_case).encode())[0].get("GuidRecord") == record_guid(covid_case)
 
 
 def test_non_nominal_case_without_person(office):
