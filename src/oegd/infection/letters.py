@@ -106,11 +106,15 @@ def ensure_case_file(*, actor: Any, infection_case: InfectionCase) -> Case:
 
 
 def ensure_letter_templates(*, actor: Any, office: Any) -> None:
-    """Give the office the built-in measure letter templates (German) unless it (or the state) has them."""
-    for key, (name, html) in BUILT_IN_TEMPLATES.items():
-        exists = DocumentTemplate.objects.filter(Q(office=office) | Q(office__isnull=True), key=key).exists()
-        if not exists:
-            documents.save_document_template(actor=actor, key=key, name=name, language="de", html=html, office=office)
+    """Give the office the built-in measure letter templates (German) unless it (or the state) has
+    them, in one short transaction of its own. Call before ``write_measure_letter``."""
+    with transaction.atomic():
+        for key, (name, html) in BUILT_IN_TEMPLATES.items():
+            exists = DocumentTemplate.objects.filter(Q(office=office) | Q(office__isnull=True), key=key).exists()
+            if not exists:
+                documents.save_document_template(
+                    actor=actor, key=key, name=name, language="de", html=html, office=office
+                )
 
 
 def _addressee_values(person: Person, language: str) -> dict[str, str]:
@@ -128,16 +132,18 @@ def _addressee_values(person: Person, language: str) -> dict[str, str]:
 
 
 def write_measure_letter(*, actor: Any, measure: Measure, case_file: Case) -> Document:
-    """Render the order letter of ``measure`` to PDF, addressed to the measure's person, and file it
-    in ``case_file``. Call inside the caller's transaction: the document row, the progress entry
-    and the audit event commit or roll back with the measure."""
+    """Render the order letter of ``measure`` (saved or not yet saved) to PDF, addressed to the
+    measure's person, and file it in ``case_file``; the office's templates must exist
+    (``ensure_letter_templates``). The PDF is rendered before anything is written, so call this
+    first in the caller's transaction, before any ``audit.record`` there: the audit chain lock is
+    then held only for the short inserts, not while WeasyPrint renders. The document row, the
+    progress entry and the audit event commit or roll back with the caller's transaction."""
     key = ISOLATION_TEMPLATE if measure.kind == Measure.Kind.ISOLATION else QUARANTINE_TEMPLATE
-    ensure_letter_templates(actor=actor, office=case_file.office)
     template = documents.template_for(case=case_file, key=key)
     contact = measure.contact
     index_case = measure.infection_case or (contact.index_case if contact is not None else None)
     if index_case is None:
-        raise ValueError(f"measure {measure.pk} has neither a case nor a contact to write a letter for")
+        raise ValueError("the measure has neither a case nor a contact to write a letter for")
     with override(template.language):
         disease_label = catalogue.disease_label(index_case.disease)
     person = measure.person

@@ -8,6 +8,7 @@ outbreak's timeline (``Event``) and records the audit event inside that transact
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -16,14 +17,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from oegd.cases.models import Person
+from oegd.cases.models import Case, Person
 from oegd.core import audit
 from oegd.core.codes import random_code
 from oegd.core.models import Office, User
 from oegd.core.services import DomainError
 from oegd.infection import catalogue, letters
-from oegd.infection.models import Contact, Event, FollowUpCall, InfectionCase, Measure, Outbreak
-from oegd.infection.services import add_event
+from oegd.infection.models import Contact, Event, FollowUpCall, InfectionCase, Measure, Outbreak, Sex
+from oegd.infection.services import add_event, new_case_reference
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_OBSERVATION_DAYS = 14  # when the catalogue knows no incubation period
 WEEKLY = 7  # contacts not in quarantine (category II) are called weekly during the incubation period
@@ -244,6 +247,31 @@ def end_observation(*, actor: Any, contact: Contact) -> Contact:
     return contact
 
 
+def _open_case_for_contact(*, actor: Any, contact: Contact) -> InfectionCase:
+    """A new case of the index case's disease for the contact person; a reference collision is
+    retried like ``services.open_case_from_notification`` does."""
+    index_case = contact.index_case
+    person = contact.person
+    for _attempt in range(5):  # a reference collision is astronomically rare; retry anyway
+        try:
+            with transaction.atomic():
+                return InfectionCase.objects.create(
+                    office_id=contact.office_id,
+                    reference=new_case_reference(),
+                    person=person,
+                    disease=index_case.disease,
+                    pathogen=index_case.pathogen,
+                    sex=person.sex if person.sex in Sex.values else Sex.UNKNOWN,
+                    birth_month=person.birth_date.strftime("%Y-%m") if person.birth_date else "",
+                    postal_code=person.postal_code,
+                    assignee=index_case.assignee or _user(actor),
+                    team=index_case.team,
+                )
+        except IntegrityError:
+            continue
+    raise TracingError(_("The case could not be opened. Please try again."))
+
+
 def contact_became_case(*, actor: Any, contact: Contact, infection_case: InfectionCase | None = None) -> InfectionCase:
     """The contact fell ill (Kontaktperson wird Fall): link the contact to the given case of the
     contact person, else to the person's open case of the same disease, else a new case opened for
@@ -267,21 +295,7 @@ def contact_became_case(*, actor: Any, contact: Contact, infection_case: Infecti
                 status=InfectionCase.Status.OPEN,
             ).first()
         if infection_case is None:
-            from oegd.infection.services import new_case_reference
-
-            person = contact.person
-            infection_case = InfectionCase.objects.create(
-                office_id=contact.office_id,
-                reference=new_case_reference(),
-                person=person,
-                disease=index_case.disease,
-                pathogen=index_case.pathogen,
-                sex=person.sex if person.sex in ("female", "male", "other", "unknown") else "unknown",
-                birth_month=person.birth_date.strftime("%Y-%m") if person.birth_date else "",
-                postal_code=person.postal_code,
-                assignee=index_case.assignee or _user(actor),
-                team=index_case.team,
-            )
+            infection_case = _open_case_for_contact(actor=actor, contact=contact)
             opened = True
             add_event(actor=actor, code="case.opened", infection_case=infection_case, data={"from_contact": contact.pk})
             audit.record(actor, "infection.case.open", infection_case, office=infection_case.office)
@@ -499,11 +513,90 @@ def _active_measure(*, kind: str, person_id: int, today: date) -> Measure | None
     ).first()
 
 
+def _quarantine_refusal(contact: Contact, today: date) -> str:
+    """Why a contact gets no quarantine order now (translated), or "" when it may be ordered."""
+    if contact.status != Contact.Status.ACTIVE:
+        return _("not under observation")
+    if contact.quarantine_until is None:
+        return _("no quarantine for this category or disease")
+    if contact.quarantine_until < today:
+        return _("quarantine already over")
+    if _active_measure(kind=Measure.Kind.QUARANTINE, person_id=contact.person_id, today=today):
+        return _("already has an active quarantine order")
+    return ""
+
+
+def _prepare_letters(*, actor: Any, infection_case: InfectionCase) -> Case:
+    """The case's e-file (opened on first use) and the office's letter templates, each in a short
+    transaction of its own, before any letter is rendered."""
+    case_file = letters.ensure_case_file(actor=actor, infection_case=infection_case)
+    letters.ensure_letter_templates(actor=actor, office=infection_case.office)
+    return case_file
+
+
+def _letter_failure(exc: Exception) -> str:
+    """The reason shown for an order whose letter could not be written (translated)."""
+    if isinstance(exc, DomainError):
+        return _("the letter could not be written: %(reason)s") % {"reason": exc.message}
+    logger.exception("measure letter failed")
+    return _("the letter could not be written")
+
+
+def _order_quarantine(
+    *, actor: Any, infection_case: InfectionCase, contact: Contact, case_file: Case, today: date
+) -> Measure | str:
+    """One contact's quarantine order in one transaction: the letter is rendered first, then the
+    measure, the timeline line and the audit event are written. Returns the measure, or the reason
+    why the contact is skipped after all (it changed since it was selected)."""
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().select_related("person").get(pk=contact.pk)
+        reason = _quarantine_refusal(contact, today)
+        if reason:
+            return reason
+        assert contact.quarantine_until is not None  # noqa: S101 - checked above
+        measure = Measure(
+            office_id=infection_case.office_id,
+            kind=Measure.Kind.QUARANTINE,
+            person=contact.person,
+            infection_case=infection_case,
+            contact=contact,
+            starts_on=today,
+            ends_on=contact.quarantine_until,
+            issued_by=_user(actor),
+        )
+        measure.document = letters.write_measure_letter(actor=actor, measure=measure, case_file=case_file)
+        measure.save()
+        add_event(
+            actor=actor,
+            code="measure.issued",
+            infection_case=infection_case,
+            data={
+                "measure": measure.pk,
+                "kind": measure.kind,
+                "contact": contact.pk,
+                "starts_on": measure.starts_on.isoformat(),
+                "ends_on": measure.ends_on.isoformat(),
+            },
+        )
+        audit.record(
+            actor,
+            "infection.measure.issue",
+            measure,
+            office=infection_case.office,
+            purpose=f"{infection_case.reference} quarantine",
+        )
+    return measure
+
+
 def issue_quarantine_orders(*, actor: Any, infection_case: InfectionCase, contacts: list[Contact]) -> MeasuresIssued:
     """Order quarantine for the selected contacts of a case, in one go (Quarantäneanordnungen): per
     contact one measure from today to its quarantine end and one letter to the contact, filed in the
     case's e-file (opened on first use). A contact without a quarantine end, no longer under
-    observation, already in quarantine, or whose quarantine is already over is skipped, with the reason."""
+    observation, already in quarantine, or whose quarantine is already over is skipped, with the reason.
+
+    Each contact's order is a transaction of its own, its letter rendered before anything is
+    written (so the audit chain lock is not held while PDFs render). A letter that fails rolls back
+    only that contact's order, which is reported among the skipped ones with the reason."""
     if not contacts:
         raise TracingError(_("Please select at least one contact."))
     _refuse_closed_case(infection_case)
@@ -512,61 +605,33 @@ def issue_quarantine_orders(*, actor: Any, infection_case: InfectionCase, contac
             raise TracingError(_("A selected contact does not belong to this case."))
     today = timezone.localdate()
     result = MeasuresIssued()
-    with transaction.atomic():
-        locked = list(
-            Contact.objects.select_for_update()
-            .select_related("person")
-            .filter(pk__in=[contact.pk for contact in contacts])
-            .order_by("exposure_date", "pk")
-        )
-        to_order: list[tuple[Contact, date]] = []  # the contact and its quarantine end
-        for contact in locked:
-            if contact.status != Contact.Status.ACTIVE:
-                result.skipped.append((contact, _("not under observation")))
-            elif contact.quarantine_until is None:
-                result.skipped.append((contact, _("no quarantine for this category or disease")))
-            elif contact.quarantine_until < today:
-                result.skipped.append((contact, _("quarantine already over")))
-            elif _active_measure(kind=Measure.Kind.QUARANTINE, person_id=contact.person_id, today=today):
-                result.skipped.append((contact, _("already has an active quarantine order")))
-            else:
-                to_order.append((contact, contact.quarantine_until))
-        if not to_order:
-            return result
-        case_file = letters.ensure_case_file(actor=actor, infection_case=infection_case)
-        for contact, quarantine_until in to_order:
-            measure = Measure.objects.create(
-                office_id=infection_case.office_id,
-                kind=Measure.Kind.QUARANTINE,
-                person=contact.person,
-                infection_case=infection_case,
-                contact=contact,
-                starts_on=today,
-                ends_on=quarantine_until,
-                issued_by=_user(actor),
+    to_order: list[Contact] = []
+    selected = (
+        Contact.objects.select_related("person")
+        .filter(pk__in=[contact.pk for contact in contacts])
+        .order_by("exposure_date", "pk")
+    )
+    for contact in selected:
+        reason = _quarantine_refusal(contact, today)
+        if reason:
+            result.skipped.append((contact, reason))
+        else:
+            to_order.append(contact)
+    if not to_order:
+        return result
+    case_file = _prepare_letters(actor=actor, infection_case=infection_case)
+    for contact in to_order:
+        try:
+            outcome = _order_quarantine(
+                actor=actor, infection_case=infection_case, contact=contact, case_file=case_file, today=today
             )
-            measure.document = letters.write_measure_letter(actor=actor, measure=measure, case_file=case_file)
-            measure.save(update_fields=["document"])
-            result.measures.append(measure)
-            add_event(
-                actor=actor,
-                code="measure.issued",
-                infection_case=infection_case,
-                data={
-                    "measure": measure.pk,
-                    "kind": measure.kind,
-                    "contact": contact.pk,
-                    "starts_on": measure.starts_on.isoformat(),
-                    "ends_on": measure.ends_on.isoformat(),
-                },
-            )
-            audit.record(
-                actor,
-                "infection.measure.issue",
-                measure,
-                office=infection_case.office,
-                purpose=f"{infection_case.reference} quarantine",
-            )
+        except Exception as exc:  # one failing letter must not stop the others
+            result.skipped.append((contact, _letter_failure(exc)))
+            continue
+        if isinstance(outcome, Measure):
+            result.measures.append(outcome)
+        else:
+            result.skipped.append((contact, outcome))
     return result
 
 
@@ -582,7 +647,8 @@ def isolation_end(infection_case: InfectionCase) -> date | None:
 
 def issue_isolation_order(*, actor: Any, infection_case: InfectionCase, ends_on: date | None = None) -> Measure:
     """Order the isolation of the case's person (Absonderungsanordnung) from today until ``ends_on``
-    (default: the disease's isolation period), with the letter filed in the case's e-file."""
+    (default: the disease's isolation period), with the letter filed in the case's e-file. The
+    letter is rendered before the order is written, so the audit chain lock is not held meanwhile."""
     _refuse_closed_case(infection_case)
     if infection_case.person_id is None:
         raise TracingError(_("The case names no person; an order cannot be issued."))
@@ -592,12 +658,14 @@ def issue_isolation_order(*, actor: Any, infection_case: InfectionCase, ends_on:
         raise TracingError(_("The disease has no fixed isolation period; please give the last day."))
     if ends_on < today:
         raise TracingError(_("The isolation would already be over; please give a later last day."))
+    if _active_measure(kind=Measure.Kind.ISOLATION, person_id=infection_case.person_id, today=today):
+        raise TracingError(_("The person already has an active isolation order."))
+    case_file = _prepare_letters(actor=actor, infection_case=infection_case)
     with transaction.atomic():
         InfectionCase.objects.select_for_update().filter(pk=infection_case.pk).first()
         if _active_measure(kind=Measure.Kind.ISOLATION, person_id=infection_case.person_id, today=today):
             raise TracingError(_("The person already has an active isolation order."))
-        case_file = letters.ensure_case_file(actor=actor, infection_case=infection_case)
-        measure = Measure.objects.create(
+        measure = Measure(
             office_id=infection_case.office_id,
             kind=Measure.Kind.ISOLATION,
             person_id=infection_case.person_id,
@@ -606,8 +674,9 @@ def issue_isolation_order(*, actor: Any, infection_case: InfectionCase, ends_on:
             ends_on=ends_on,
             issued_by=_user(actor),
         )
+        # rendered first, before any write of this transaction (see letters.write_measure_letter)
         measure.document = letters.write_measure_letter(actor=actor, measure=measure, case_file=case_file)
-        measure.save(update_fields=["document"])
+        measure.save()
         add_event(
             actor=actor,
             code="measure.issued",

@@ -17,7 +17,10 @@ from oegd.core import audit
 from oegd.core.models import Office, User
 from oegd.infection import catalogue
 from oegd.infection.models import Contact, Event, FollowUpCall, InfectionCase, Measure, Outbreak
-from oegd.infection.selectors import get_infection_case_for_user  # noqa: F401 - the one scoped case lookup
+from oegd.infection.selectors import (
+    find_infection_case,  # noqa: F401 - the typed-reference lookup
+    get_infection_case_for_user,  # noqa: F401 - the one scoped case lookup
+)
 
 CALL_VIEWS = ("mine", "all")
 OUTBREAK_LIST_LIMIT = 200
@@ -179,14 +182,17 @@ class TimelineLine:
 
 
 def _start_of(day: date) -> datetime:
+    # the same as selectors._day_start, which is private to that module
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def outbreak_timeline(outbreak: Outbreak, limit: int = 500) -> list[TimelineLine]:
     """The outbreak's history in order: its member cases' onsets and notifications, contacts added,
-    orders issued, and the outbreak's own events (opened, cases linked, notes, closed)."""
+    orders issued, and the outbreak's own events (opened, cases linked, notes, closed). At most
+    the newest ``limit`` lines: each source is read newest first up to ``limit`` rows, then the
+    lines are merged and the oldest beyond ``limit`` dropped."""
     lines: list[TimelineLine] = []
-    cases = list(outbreak.cases.filter(office_id=outbreak.office_id).order_by("notified_at")[:limit])
+    cases = list(outbreak.cases.filter(office_id=outbreak.office_id).order_by("-notified_at", "-pk")[:limit])
     for case in cases:
         if case.onset_date:
             lines.append(
@@ -194,9 +200,12 @@ def outbreak_timeline(outbreak: Outbreak, limit: int = 500) -> list[TimelineLine
             )
         lines.append(TimelineLine(at=case.notified_at, label=_("Case notified"), reference=case.reference))
     case_ids = [case.pk for case in cases]
-    for contact in Contact.objects.filter(index_case_id__in=case_ids).select_related("index_case", "created_by")[
-        :limit
-    ]:
+    contacts = (
+        Contact.objects.filter(index_case_id__in=case_ids)
+        .select_related("index_case", "created_by")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    for contact in contacts:
         lines.append(
             TimelineLine(
                 at=contact.created_at,
@@ -205,9 +214,12 @@ def outbreak_timeline(outbreak: Outbreak, limit: int = 500) -> list[TimelineLine
                 actor=contact.created_by,
             )
         )
-    for measure in Measure.objects.filter(infection_case_id__in=case_ids).select_related("infection_case", "issued_by")[
-        :limit
-    ]:
+    measures = (
+        Measure.objects.filter(infection_case_id__in=case_ids)
+        .select_related("infection_case", "issued_by")
+        .order_by("-issued_at", "-pk")[:limit]
+    )
+    for measure in measures:
         lines.append(
             TimelineLine(
                 at=measure.issued_at,
@@ -224,7 +236,7 @@ def outbreak_timeline(outbreak: Outbreak, limit: int = 500) -> list[TimelineLine
         "outbreak.note": _("Note"),
         "outbreak.closed": _("Outbreak closed"),
     }
-    for event in Event.objects.filter(outbreak=outbreak).select_related("actor")[:limit]:
+    for event in Event.objects.filter(outbreak=outbreak).select_related("actor").order_by("-at", "-pk")[:limit]:
         lines.append(
             TimelineLine(
                 at=event.at,
@@ -234,13 +246,6 @@ def outbreak_timeline(outbreak: Outbreak, limit: int = 500) -> list[TimelineLine
                 actor=event.actor,
             )
         )
+    lines.reverse()  # each source was read newest first; equal times then keep their rows' order
     lines.sort(key=lambda line: line.at)
-    return lines
-
-
-def find_outbreak_case(*, office: Office, reference: str) -> InfectionCase | None:
-    """The office's case with a typed reference (for linking from the outbreak page)."""
-    reference = "".join((reference or "").split()).upper()
-    if not reference:
-        return None
-    return InfectionCase.objects.filter(office=office, reference=reference).first()
+    return lines[-limit:] if limit > 0 else []

@@ -120,7 +120,7 @@ def contact_add(request: HttpRequest, reference: str) -> HttpResponse:
 def quarantine_orders(request: HttpRequest, reference: str) -> HttpResponse:
     """Issue quarantine orders for the contacts ticked on the case panel."""
     infection_case = _case(request, reference)
-    ids = [int(value) for value in request.POST.getlist("contact") if value.isdigit()]
+    ids = [int(value) for value in request.POST.getlist("contact") if value.isascii() and value.isdigit()]
     contacts = list(selectors.contacts_of_office(office=request.office, ids=ids))
     if ids and len(contacts) != len(set(ids)):
         return render(
@@ -390,7 +390,7 @@ def outbreak_case_add(request: HttpRequest, reference: str) -> HttpResponse:
     form = CaseReferenceForm(request.POST)
     if not form.is_valid():
         return _outbreak_page(request, outbreak, status=400, reference_form=form, form=form)
-    infection_case = selectors.find_outbreak_case(office=request.office, reference=form.cleaned_data["reference"])
+    infection_case = selectors.find_infection_case(office=request.office, reference=form.cleaned_data["reference"])
     if infection_case is None:
         form.add_error("reference", _("There is no case with this reference in your office."))
         return _outbreak_page(request, outbreak, status=400, reference_form=form, form=form)

@@ -119,23 +119,76 @@ def test_bulk_with_another_cases_or_offices_contact_is_refused(client, cast):
     assert not Measure.objects.exists()
 
 
-def test_a_failing_letter_rolls_back_every_order_of_the_request(cast, monkeypatch):
+def test_a_failing_letter_rolls_back_only_that_contacts_order(client, cast, monkeypatch):
+    """Each contact's order is a transaction of its own: the failing letter's contact gets no order
+    and no document and is named with the reason; the others are ordered."""
     case = measles_case(cast.office_a)
-    first = contact(cast.clerk_a, case, "Erst", "Emil")
-    second = contact(cast.clerk_a, case, "Zweit", "Zoe")
-    calls = []
+    first = contact(cast.clerk_a, case, "Erst", "Emil", exposure=3)
+    second = contact(cast.clerk_a, case, "Zweit", "Zoe", exposure=2)
+    third = contact(cast.clerk_a, case, "Dritt", "Dora", exposure=1)
+    real = letters.write_measure_letter
 
     def failing(**kwargs):
-        calls.append(kwargs["measure"].pk)
-        if len(calls) == 2:
+        if kwargs["measure"].contact_id == second.pk:
             raise RuntimeError("printer on fire")
         return real(**kwargs)
 
-    real = letters.write_measure_letter
     monkeypatch.setattr(letters, "write_measure_letter", failing)
-    with pytest.raises(RuntimeError):
-        tracing.issue_quarantine_orders(actor=cast.clerk_a, infection_case=case, contacts=[first, second])
-    assert not Measure.objects.exists() and not Document.objects.exists()
+    result = tracing.issue_quarantine_orders(actor=cast.clerk_a, infection_case=case, contacts=[first, second, third])
+    assert [m.contact_id for m in result.measures] == [first.pk, third.pk]
+    assert result.skipped == [(second, "the letter could not be written")]
+    assert set(Measure.objects.values_list("contact_id", flat=True)) == {first.pk, third.pk}
+    assert Document.objects.count() == 2
+    assert all(measure.document_id for measure in Measure.objects.all())
+    assert Event.objects.filter(code="measure.issued").count() == 2
+    assert AuditEvent.objects.filter(action="infection.measure.issue").count() == 2
+    login_staff(client, cast.clerk_a, cast.office_a)
+    response = client.post(
+        reverse("infection:quarantine_orders", args=[case.reference]), {"contact": [second.pk]}, follow=True, **EN
+    )
+    assert "Zoe Zweit (the letter could not be written)" in response.content.decode()
+    assert Measure.objects.count() == 2 and Document.objects.count() == 2
+
+
+def test_the_letter_is_rendered_before_any_audit_event_of_its_transaction(cast, monkeypatch):
+    """The audit chain lock (taken by audit.record until the transaction ends) is not held while a
+    letter renders: no audit event is recorded between the start of an order and its rendering."""
+    from oegd.cases import documents
+
+    case = measles_case(cast.office_a)
+    added = [contact(cast.clerk_a, case, "Erst", "Emil"), contact(cast.clerk_a, case, "Zweit", "Zoe")]
+    letters.ensure_case_file(actor=cast.clerk_a, infection_case=case)
+    letters.ensure_letter_templates(actor=cast.clerk_a, office=cast.office_a)
+    audited_before_render = []
+    real_render = documents.render_letter_pdf
+    real_record = tracing.audit.record
+    recorded = []
+
+    def render(**kwargs):
+        audited_before_render.append(len(recorded))
+        return real_render(**kwargs)
+
+    def record(*args, **kwargs):
+        recorded.append(args[1])
+        return real_record(*args, **kwargs)
+
+    monkeypatch.setattr(documents, "render_letter_pdf", render)
+    monkeypatch.setattr(documents.audit, "record", record)
+    result = tracing.issue_quarantine_orders(actor=cast.clerk_a, infection_case=case, contacts=added)
+    assert len(result.measures) == 2
+    # per contact two audit events follow its rendering: document.create, infection.measure.issue
+    assert audited_before_render == [0, 2]
+    assert recorded == ["document.create", "infection.measure.issue"] * 2
+
+
+def test_a_crafted_non_ascii_digit_is_a_bad_request_and_changes_nothing(client, cast):
+    case = measles_case(cast.office_a)
+    contact(cast.clerk_a, case)
+    login_staff(client, cast.clerk_a, cast.office_a)
+    response = client.post(reverse("infection:quarantine_orders", args=[case.reference]), {"contact": ["²"]}, **EN)
+    assert response.status_code == 400
+    assert "Please select at least one contact." in response.content.decode()
+    assert not Measure.objects.exists() and not Case.objects.exists() and not Document.objects.exists()
 
 
 def test_isolation_order_for_the_case_person(client, cast):

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from oegd.core.models import AuditEvent
 from oegd.core.tests.factories import login_staff
-from oegd.infection import tracing
+from oegd.infection import tracing, tracing_selectors
 from oegd.infection.models import Event, Outbreak
 from oegd.infection.tests.tracing_factories import EN, contact, measles_case
 
@@ -154,3 +154,14 @@ def test_another_offices_outbreak_is_404_and_unchanged(client, cast):
     outbreak.refresh_from_db()
     assert outbreak.status == "open" and not outbreak.cases.exists()
     assert Event.objects.filter(outbreak=outbreak).count() == 1
+
+
+def test_a_timeline_over_its_limit_keeps_the_newest_lines(cast):
+    outbreak = _outbreak(cast)
+    for number in range(1, 6):
+        tracing.add_outbreak_note(actor=cast.clerk_a, outbreak=outbreak, text=f"Note {number}")
+    lines = tracing_selectors.outbreak_timeline(outbreak, limit=3)
+    assert [line.text for line in lines] == ["Note 3", "Note 4", "Note 5"]
+    assert [line.at for line in lines] == sorted(line.at for line in lines)
+    everything = tracing_selectors.outbreak_timeline(outbreak)
+    assert [line.label for line in everything][0] == "Outbreak opened" and everything[-1].text == "Note 5"
