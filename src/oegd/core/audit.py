@@ -68,31 +68,7 @@ def record(
     purpose: str = "",
 ) -> AuditEvent:
     """Append one audit event. Call it inside the transaction of the write it records."""
-    from oegd.core.models import AuditEvent, Office
-
-    user, label = _actor_fields(actor)
-    if office is None and obj is not None:
-        office = obj if isinstance(obj, Office) else getattr(obj, "office", None)
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])
-        last = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-        event = AuditEvent(
-            at=timezone.now(),
-            actor=user,
-            actor_label=label[:200],
-            office=office,
-            action=action,
-            object_type=obj._meta.label_lower if obj is not None else "",
-            object_id=str(obj.pk) if obj is not None else "",
-            subject=subject,
-            purpose=purpose[:300],
-            prev_hash=last or GENESIS,
-        )
-        event.hash = _digest(event.prev_hash, _hashed_fields(event))
-        event.save(force_insert=True)
-    return event
+    return record_many([Entry(actor, action, obj, office=office, subject=subject, purpose=purpose)])[0]
 
 
 @dataclass(frozen=True)
@@ -108,8 +84,8 @@ class Entry:
 
 
 def record_many(entries: list[Entry]) -> list[AuditEvent]:
-    """Append many audit events at once (bulk imports): one lock, the hashes chained in order, one
-    INSERT. Call it inside the transaction of the writes it records."""
+    """Append audit events (one, or many for bulk imports): one lock, the hashes chained in order,
+    one INSERT. Call it inside the transaction of the writes it records."""
     from oegd.core.models import AuditEvent, Office
 
     if not entries:

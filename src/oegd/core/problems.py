@@ -26,8 +26,11 @@ def operation_outcome(
     code: str = "processing",
     severity: str = "error",
     expression: list[str] | None = None,
+    details: dict[str, Any] | None = None,
 ) -> HttpResponse:
     issue: dict[str, Any] = {"severity": severity, "code": code, "diagnostics": diagnostics}
+    if details:
+        issue["details"] = details  # a CodeableConcept, e.g. naming the record the answer is about
     if expression:
         issue["expression"] = expression
     body = {"resourceType": "OperationOutcome", "issue": [issue]}

@@ -298,10 +298,24 @@ def load_bundle(raw: bytes | str) -> dict[str, Any]:
 
 
 def parse_notification(raw: bytes | str) -> ParsedNotification:
-    """Check a DEMIS notification bundle and map it; raise ``NotificationRefused`` when it is not one."""
+    """Check a DEMIS notification bundle and map it; raise ``NotificationRefused`` when it is not one.
+
+    The checks name what is missing; an element of an unexpected type deeper down (a list where an
+    object belongs, a string for a coding) is refused as a whole, never a server error, so that a
+    bad bundle cannot stop the pull client either."""
+    raw_bytes = raw.encode() if isinstance(raw, str) else bytes(raw)
+    try:
+        return _parse_notification(raw_bytes)
+    except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+        raise NotificationRefused(
+            _("The bundle does not have the structure of a DEMIS notification: an element has the wrong type."),
+            code="structure",
+        ) from exc
+
+
+def _parse_notification(raw_bytes: bytes) -> ParsedNotification:
     from oegd.infection.catalogue import disease_for_code
 
-    raw_bytes = raw.encode() if isinstance(raw, str) else bytes(raw)
     bundle = load_bundle(raw_bytes)
     profile = _profile_name(bundle)
     kind = BUNDLE_KINDS.get(profile)

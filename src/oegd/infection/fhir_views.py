@@ -8,17 +8,14 @@ of a bundle identifier we already hold (nothing changes), 400/422 for a refused 
 
 from __future__ import annotations
 
-import contextlib
-import json
-
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from oegd.core.access import api_token_required
-from oegd.core.problems import FHIR_CONTENT_TYPE, operation_outcome
+from oegd.core.problems import operation_outcome
 from oegd.infection.demis import NotificationRefused
 from oegd.infection.ingestion import ingest_demis_bundle
 from oegd.infection.models import Notification
@@ -32,20 +29,15 @@ register_system_operation("process-notification")
 
 
 def _outcome(status: int, notification: Notification, text: str) -> HttpResponse:
-    body = {
-        "resourceType": "OperationOutcome",
-        "issue": [
-            {
-                "severity": "information",
-                "code": "informational",
-                "details": {"coding": [{"system": NOTIFICATION_SYSTEM, "code": str(notification.pk)}]},
-                "diagnostics": text,
-            }
-        ],
-    }
-    response = HttpResponse(json.dumps(body, ensure_ascii=False), status=status, content_type=FHIR_CONTENT_TYPE)
-    with contextlib.suppress(NoReverseMatch):  # the inbox item staff open
-        response["Location"] = settings.SITE_URL + reverse("infection:notification", args=[notification.pk])
+    """201/200 naming the stored notification, with the inbox item staff open as Location."""
+    response = operation_outcome(
+        status,
+        text,
+        code="informational",
+        severity="information",
+        details={"coding": [{"system": NOTIFICATION_SYSTEM, "code": str(notification.pk)}]},
+    )
+    response["Location"] = settings.SITE_URL + reverse("infection:notification", args=[notification.pk])
     return response
 
 

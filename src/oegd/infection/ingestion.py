@@ -37,6 +37,7 @@ from oegd.core.models import Office, User
 from oegd.core.services import DomainError
 from oegd.infection.demis import NotificationRefused, ParsedNotification, parse_notification
 from oegd.infection.models import Event, Forwarding, InfectionCase, LabResult, Notification, PersonMatch
+from oegd.infection.services import add_event, new_case_reference
 
 __all__ = [
     "BatchResult",
@@ -91,10 +92,6 @@ def ingest_demis_bundle(
         if existing is None:
             raise
         return IngestResult(created=False, notification=existing)
-    if not created:
-        return IngestResult(
-            created=False, notification=Notification.objects.get(bundle_identifier=parsed.bundle_identifier)
-        )
     return IngestResult(created=True, notification=created[0])
 
 
@@ -261,8 +258,6 @@ def _summary(parsed: ParsedNotification, route: Route, candidates: int) -> dict[
 
 
 def _new_case(office: Office, parsed: ParsedNotification, person: Person | None) -> InfectionCase:
-    from oegd.infection.services import new_case_reference
-
     diagnosis = parsed.diagnosis
     residence = parsed.person.residence
     return InfectionCase(
@@ -420,6 +415,8 @@ def _store(
             open_cases[(plan.person.pk, parsed.disease)] = case
     _insert(InfectionCase, new_cases)
     if changed_cases:
+        for changed in changed_cases.values():
+            changed.updated_at = timezone.now()  # bulk_update skips auto_now; SurvNet sends it as ChangedAt
         InfectionCase.objects.bulk_update(
             list(changed_cases.values()),
             [
@@ -519,20 +516,22 @@ def _store(
     _insert(Event, events)
     PersonMatch.objects.bulk_create(matches, ignore_conflicts=True)
     Forwarding.objects.bulk_create(forwardings)
-    audit.record_many(
-        [
+    # One chain append for the batch: each notification received, each person record and case made.
+    entries = [audit.Entry(actor, "infection.person.create", person, purpose="demis") for person in new_persons]
+    entries += [audit.Entry(actor, "infection.case.open", case, purpose="demis") for case in new_cases]
+    if existing is None:
+        entries += [
             audit.Entry(
                 actor=actor,
-                action="notification.receive",
+                action="infection.notification.receive",
                 obj=plan.notification,
                 office=plan.route.office,
                 purpose=f"demis {plan.parsed.kind}"
                 + (f" forwarded from {receiving_office.slug}" if plan.route.outcome == "forwarded" else ""),
             )
             for plan in plans
-            if existing is None
         ]
-    )
+    audit.record_many(entries)
     return [plan.notification for plan in plans if plan.notification is not None]
 
 
@@ -626,7 +625,7 @@ def settle_reviewed_notifications(*, actor: Any, person: Person) -> list[Notific
                 _received_event(case, notification, parsed, event_actor, timezone.now(), linked=linked).save()
             audit.record(
                 actor,
-                "notification.settle",
+                "infection.notification.settle",
                 notification,
                 office=notification.office,
                 purpose=case.reference if case is not None else "",
@@ -650,16 +649,18 @@ def hold_notifications_of_other_persons(*, actor: Any, person: Person) -> list[N
             case = notification.infection_case
             assert case is not None
             LabResult.objects.filter(notification=notification, infection_case=case).update(infection_case=None)
-            Event.objects.create(
-                infection_case=case,
+            add_event(
+                actor=actor,
                 code="notification.unlinked",
-                actor=actor if isinstance(actor, User) else None,
+                infection_case=case,
                 data={"notification": notification.pk, "reason": "merge undone"},
             )
             notification.infection_case = None
             notification.state = Notification.State.REVIEW
             notification.save(update_fields=["infection_case", "state"])
-            audit.record(actor, "notification.hold", notification, office=notification.office, purpose=case.reference)
+            audit.record(
+                actor, "infection.notification.hold", notification, office=notification.office, purpose=case.reference
+            )
             held.append(notification)
     return held
 
@@ -731,6 +732,8 @@ def forward_notification(*, actor: Any, notification: Notification, to_office: O
         raise ForwardingRefused(_("That office does not take notifications."))
     with transaction.atomic():
         locked = Notification.objects.select_for_update().select_related("office").get(pk=notification.pk)
+        if locked.office_id != notification.office_id:  # forwarded by a colleague meanwhile
+            raise ForwardingRefused(_("The notification has been forwarded to another office meanwhile."))
         from_office = locked.office
         if to_office.pk == from_office.pk:
             raise ForwardingRefused(_("The notification is already with that office."))
@@ -746,10 +749,10 @@ def forward_notification(*, actor: Any, notification: Notification, to_office: O
             forwarded_by=actor if isinstance(actor, User) else None,
         )
         if old_case is not None:
-            Event.objects.create(
-                infection_case=old_case,
+            add_event(
+                actor=actor,
                 code="notification.forwarded",
-                actor=actor if isinstance(actor, User) else None,
+                infection_case=old_case,
                 data={"notification": locked.pk, "to_office": to_office.pk, "to_code": to_office.rki_code},
             )
         LabResult.objects.filter(notification=locked).update(notification=None)
@@ -757,9 +760,13 @@ def forward_notification(*, actor: Any, notification: Notification, to_office: O
         locked.person = None
         locked.infection_case = None
         _store([parsed], receiving_office=from_office, source=locked.source, actor=actor, existing=locked)
-        audit.record(actor, "notification.forward", locked, office=from_office, purpose=reason)
+        audit.record(actor, "infection.notification.forward", locked, office=from_office, purpose=reason)
         audit.record(
-            actor, "notification.receive", locked, office=to_office, purpose=f"forwarded from {from_office.slug}"
+            actor,
+            "infection.notification.receive",
+            locked,
+            office=to_office,
+            purpose=f"forwarded from {from_office.slug}",
         )
     notification.refresh_from_db()
     return notification

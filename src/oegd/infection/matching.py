@@ -387,10 +387,9 @@ def candidate_rows(office: Office, records: Sequence[_Record]) -> list[tuple]:
     if query is None:
         return []
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # The estimated cost of a big batch crosses jit_above_cost; compiling costs ~50 ms, more than
-            # the index lookups it would speed up.
-            cursor.execute("SET LOCAL jit = off")
+        # The estimated cost of a big batch crosses jit_above_cost; compiling costs ~50 ms, more than
+        # the index lookups it would speed up.
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(*query)
         return cursor.fetchall()
 
@@ -702,7 +701,7 @@ def find_duplicates(office: Office) -> int:
         created = PersonMatch.objects.bulk_create(new, ignore_conflicts=True, batch_size=2000)
         audit.record(
             SystemActor("person-duplicate-search"),
-            "person.duplicates_searched",
+            "infection.person.duplicates_searched",
             office,
             office=office,
             purpose=f"{len(new)} new pairs",

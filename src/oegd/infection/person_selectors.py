@@ -29,8 +29,8 @@ def review_queue(office: Office) -> QuerySet[PersonMatch]:
 def get_match_for_user(*, user: User, office: Office, pk: int) -> PersonMatch:
     """A review item of the active office (404 otherwise); showing it is a read of both persons' data."""
     match = get_object_or_404(PersonMatch.objects.select_related("person", "candidate", "office"), office=office, pk=pk)
-    audit.record(user, "person.read", match.person, office=office)
-    audit.record(user, "person.read", match.candidate, office=office)
+    audit.record(user, "infection.person.read", match.person, office=office)
+    audit.record(user, "infection.person.read", match.candidate, office=office)
     return match
 
 
@@ -41,7 +41,7 @@ def get_match_for_update(*, office: Office, pk: int) -> PersonMatch:
 def get_person_for_user(*, user: User, office: Office, pk: int) -> Person:
     """A person record of the active office (404 otherwise); the read is audited."""
     person = get_object_or_404(Person.objects.select_related("merged_into"), office=office, pk=pk)
-    audit.record(user, "person.read", person, office=office)
+    audit.record(user, "infection.person.read", person, office=office)
     return person
 
 

@@ -167,8 +167,8 @@ def merge_persons(*, actor: Any, kept: Person, merged: Person, match: PersonMatc
             match.decided_at = timezone.now()
             match.decided_by = _user(actor)
             match.save(update_fields=["status", "decided_at", "decided_by"])
-        audit.record(actor, "person.merged", kept, office=kept.office, purpose=f"merge {merge.pk}")
-        audit.record(actor, "person.merged", merged, office=kept.office, purpose=f"merge {merge.pk}")
+        audit.record(actor, "infection.person.merged", kept, office=kept.office, purpose=f"merge {merge.pk}")
+        audit.record(actor, "infection.person.merged", merged, office=kept.office, purpose=f"merge {merge.pk}")
     return merge
 
 
@@ -215,8 +215,8 @@ def undo_merge(*, actor: Any, merge: PersonMerge) -> PersonMerge:
         PersonMatch.objects.filter(status=PersonMatch.Status.MERGED).filter(
             models.Q(person=kept, candidate=merged) | models.Q(person=merged, candidate=kept)
         ).update(status=PersonMatch.Status.PENDING, decided_at=None, decided_by=None)
-        audit.record(actor, "person.merge_undone", kept, office=kept.office, purpose=f"merge {merge.pk}")
-        audit.record(actor, "person.merge_undone", merged, office=kept.office, purpose=f"merge {merge.pk}")
+        audit.record(actor, "infection.person.merge_undone", kept, office=kept.office, purpose=f"merge {merge.pk}")
+        audit.record(actor, "infection.person.merge_undone", merged, office=kept.office, purpose=f"merge {merge.pk}")
         hold_notifications_of_other_persons(actor=actor, person=merged)
     return merge
 
@@ -248,31 +248,10 @@ def mark_distinct(*, actor: Any, match: PersonMatch) -> PersonMatch:
         match.decided_at = timezone.now()
         match.decided_by = _user(actor)
         match.save(update_fields=["status", "decided_at", "decided_by"])
-        audit.record(actor, "person.marked_distinct", match, office=match.office)
+        audit.record(actor, "infection.person.marked_distinct", match, office=match.office)
         for person in (match.person, match.candidate):
             settle_reviewed_notifications(actor=actor, person=person)
     return match
-
-
-def queue_review(
-    *, office, person: Person, candidates: list[tuple[Person, float]], notification=None
-) -> list[PersonMatch]:
-    """Put the uncertain candidates of a (new) person record into the review queue; pairs already in it
-    (in either direction, decided or not) are left as they are."""
-    created: list[PersonMatch] = []
-    for candidate, score in candidates:
-        if candidate.pk == person.pk:
-            continue
-        exists = PersonMatch.objects.filter(
-            models.Q(person=person, candidate=candidate) | models.Q(person=candidate, candidate=person)
-        ).exists()
-        if not exists:
-            created.append(
-                PersonMatch.objects.create(
-                    office=office, person=person, candidate=candidate, score=score, notification=notification
-                )
-            )
-    return created
 
 
 def _user(actor: Any):

@@ -101,19 +101,25 @@ def assign_notifications(
     returns how many changed."""
     if assignee is not None and not assignee.memberships.filter(office=office).exists():
         raise DomainError(_("This person does not work for the office."))
-    count = 0
+    wanted = assignee.pk if assignee else None
     with transaction.atomic():
-        for notification in notifications:
-            _require_same_office(office, notification)
-            if notification.assignee_id == (assignee.pk if assignee else None):
-                continue
+        # Locked by office: a notification forwarded meanwhile is no longer ours to assign.
+        rows = list(
+            Notification.objects.select_for_update()
+            .filter(office=office, pk__in=[notification.pk for notification in notifications])
+            .exclude(assignee_id=wanted)
+            .order_by("pk")
+        )
+        for notification in rows:
             notification.assignee = assignee
-            notification.save(update_fields=["assignee"])
-            audit.record(
-                actor, "infection.notification.assign", notification, office=office, purpose=str(assignee or "")
-            )
-            count += 1
-    return count
+        Notification.objects.bulk_update(rows, ["assignee"])
+        audit.record_many(
+            [
+                audit.Entry(actor, "infection.notification.assign", row, office=office, purpose=str(assignee or ""))
+                for row in rows
+            ]
+        )
+    return len(rows)
 
 
 def _attach(*, actor: Any, notification: Notification, case: InfectionCase, code: str) -> None:
@@ -131,7 +137,13 @@ def _attach(*, actor: Any, notification: Notification, case: InfectionCase, code
 
 
 def _lock_notification(notification: Notification) -> Notification:
-    return Notification.objects.select_for_update().get(pk=notification.pk)
+    """Lock the row in the office it was read in; refused when a colleague forwarded it meanwhile."""
+    locked = (
+        Notification.objects.select_for_update().filter(pk=notification.pk, office_id=notification.office_id).first()
+    )
+    if locked is None:
+        raise NotificationAlreadyHandled(_("The notification was forwarded to another office."))
+    return locked
 
 
 def link_notification_to_case(*, actor: Any, notification: Notification, case: InfectionCase) -> InfectionCase:

@@ -13,16 +13,19 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from oegd.cases.selectors import staff_of_office
+from oegd.core import audit
 from oegd.core.access import has_permission, staff_required
 from oegd.core.services import DomainError
 from oegd.infection import catalogue, selectors, services
+from oegd.infection.classification import suggest_classification
+from oegd.infection.demis import NotificationRefused
 from oegd.infection.forms import (
     RESPONSIBILITY_CHOICES,
     CaseFilterForm,
@@ -34,6 +37,7 @@ from oegd.infection.forms import (
     SavedViewForm,
     disease_filter_choices,
 )
+from oegd.infection.ingestion import forward_notification
 from oegd.infection.models import InfectionCase, Notification, SavedView
 
 PAGE_SIZE = 50
@@ -58,14 +62,6 @@ def _query_without(request: HttpRequest, *names: str) -> str:
     for name in names:
         query.pop(name, None)
     return query.urlencode()
-
-
-def _url_or_empty(name: str, *args: Any) -> str:
-    """The URL of another helper's page, or "" while it does not exist yet."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
 
 
 def _staff_member(office, raw: str):
@@ -113,7 +109,7 @@ def _inbox_page(request: HttpRequest, *, error: str = "", status: int = 200) -> 
             "saved_views": selectors.saved_views(user=request.user, office=office, page=SavedView.Page.INBOX),
             "matches": matches,
             "matches_more": matches_more,
-            "review_url": _url_or_empty("infection_persons:review"),
+            "review_url": reverse("infection_persons:review"),
             "can_edit": has_permission(request.user, office, "infection.edit"),
         },
         status=status,
@@ -159,7 +155,7 @@ def assign_notifications(request: HttpRequest) -> HttpResponse:
 
 @staff_required("infection.view")
 def notification_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    notification = selectors.get_notification_for_user(user=request.user, office=request.office, pk=pk)
+    notification = selectors.get_notification_for_user(user=request.user, office=request.office, pk=pk, audited=False)
     return _notification_page(request, notification)
 
 
@@ -167,6 +163,8 @@ def _notification_page(
     request: HttpRequest, notification: Notification, *, error: str = "", form: Any = None, status: int = 200
 ) -> HttpResponse:
     office = request.office
+    # Every page that shows the notification is a read of health data, also one re-shown after a refusal.
+    audit.record(request.user, "infection.notification.read", notification, office=office)
     show_bundle = has_permission(request.user, office, "health_data.view")
     summary = notification.summary or {}
     return render(
@@ -187,7 +185,7 @@ def _notification_page(
             "staff": staff_of_office(office),
             "bundle": notification.bundle if show_bundle else "",
             "show_bundle": show_bundle,
-            "person_url": _url_or_empty("infection_persons:person", notification.person_id)
+            "person_url": reverse("infection_persons:person", args=[notification.person_id])
             if notification.person_id
             else "",
             "form": form,
@@ -344,12 +342,6 @@ def notification_forward(request: HttpRequest, pk: int) -> HttpResponse:
     if to_office is None:
         return _notification_page(request, notification, error=_("Please choose the receiving office."), status=422)
     try:
-        from oegd.infection.ingestion import forward_notification
-    except ImportError:  # the ingestion work has not landed yet
-        return _notification_page(request, notification, error=_("Forwarding is not available yet."), status=400)
-    from oegd.infection.demis import NotificationRefused
-
-    try:
         forward_notification(
             actor=request.user, notification=notification, to_office=to_office, reason=form.cleaned_data["reason"]
         )
@@ -431,27 +423,18 @@ def delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required("infection.view")
 def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    case = selectors.get_infection_case_for_user(user=request.user, office=request.office, reference=reference)
+    case = selectors.get_infection_case_for_user(
+        user=request.user, office=request.office, reference=reference, audited=False
+    )
     return _case_page(request, case)
-
-
-def _suggested_classification(case: InfectionCase) -> str:
-    """The RKI reference definition's category the case's facts point to ("" until available)."""
-    try:
-        from oegd.infection.classification import suggest_classification
-    except ImportError:
-        return ""
-    try:
-        return suggest_classification(case) or ""
-    except Exception:  # noqa: BLE001 – a suggestion must never break the case page
-        return ""
 
 
 def _case_page(
     request: HttpRequest, case: InfectionCase, *, error: str = "", form: Any = None, status: int = 200
 ) -> HttpResponse:
     office = request.office
-    suggestion = _suggested_classification(case)
+    audit.record(request.user, "infection.case.read", case, office=office)  # also when re-shown after a refusal
+    suggestion = suggest_classification(case)
     clinical_form = form if isinstance(form, ClinicalForm) else None
     return render(
         request,
@@ -479,9 +462,9 @@ def _case_page(
             "unlinked": selectors.unlinked_notifications_of_person(office=office, case=case),
             "timeline": selectors.case_timeline(case),
             "staff": staff_of_office(office),
-            "person_url": _url_or_empty("infection_persons:person", case.person_id) if case.person_id else "",
-            "transfer_url": _url_or_empty("infection_transfers:send", case.reference),
-            "transfers_url": _url_or_empty("infection_transfers:case", case.reference),
+            "person_url": reverse("infection_persons:person", args=[case.person_id]) if case.person_id else "",
+            "transfer_url": reverse("infection_transfers:send", args=[case.reference]),
+            "transfers_url": reverse("infection_transfers:case", args=[case.reference]),
             "form": form,
             "error": error,
             "can_edit": has_permission(request.user, office, "infection.edit"),

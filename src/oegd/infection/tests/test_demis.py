@@ -95,6 +95,15 @@ def test_references_resolve_by_urn_uuid():
         (lambda b: b["entry"][6]["resource"]["code"]["coding"][0].update(code="xxxp"), 422, "'xxxp'"),
         (lambda b: b["entry"][0]["resource"].update(date="4. März"), 422, "Composition.date"),
         (lambda b: b.update(entry=[]), 422, "no entries"),
+        # Elements of the wrong type deep down: refused, never a server error (nor a stuck pull).
+        (lambda b: b["entry"][6]["resource"].update(conclusionCode={"coding": []}), 422, "wrong type"),
+        (
+            lambda b: b["entry"][1]["resource"].update(
+                address=[{"extension": [{"url": "https://demis.rki.de/fhir/AddressUse", "valueCoding": "primary"}]}]
+            ),
+            422,
+            "wrong type",
+        ),
     ],
 )
 def test_structural_refusals(mutate, status, text):

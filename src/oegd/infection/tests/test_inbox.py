@@ -300,6 +300,46 @@ def test_forwarding_hands_the_notification_to_the_other_office(client, cast):
     assert client.get(reverse("infection:notification", args=[item.pk]), **EN).status_code == 404
 
 
+def test_a_notification_forwarded_meanwhile_is_not_touched_by_the_old_office(cast):
+    import json
+    import random
+
+    from oegd.core.models import Office
+    from oegd.infection.ingestion import ForwardingRefused, forward_notification, ingest_demis_bundle
+    from oegd.infection.synthetic import laboratory_bundle, random_person
+
+    rng = random.Random(8)
+    raw = json.dumps(laboratory_bundle(rng, random_person(rng, ["12345"]))).encode()
+    stale = ingest_demis_bundle(receiving_office=cast.office_a, raw=raw).notification  # read by clerk 1
+    forward_notification(
+        actor=cast.clerk_a,
+        notification=Notification.objects.get(pk=stale.pk),
+        to_office=cast.office_b,
+        reason="Wohnort im Beispielkreis",
+    )  # clerk 2 was quicker
+    moved = Notification.objects.get(pk=stale.pk)
+    third = Office.objects.create(slug="drittes-amt", name="Drittes Amt")
+    with pytest.raises(services.NotificationAlreadyHandled):
+        services.mark_notification_done(actor=cast.clerk_a, notification=stale)
+    with pytest.raises(services.NotificationAlreadyHandled):
+        services.open_case_from_notification(actor=cast.clerk_a, notification=stale)
+    with pytest.raises(ForwardingRefused):
+        forward_notification(actor=cast.clerk_a, notification=stale, to_office=third, reason="Irrtum")
+    assert (
+        services.assign_notifications(
+            actor=cast.clerk_a, office=cast.office_a, notifications=[stale], assignee=cast.clerk_a
+        )
+        == 0
+    )
+    after = Notification.objects.get(pk=stale.pk)
+    assert (after.office, after.state, after.assignee, after.infection_case_id) == (
+        moved.office,
+        moved.state,
+        moved.assignee,
+        moved.infection_case_id,
+    )
+
+
 def test_inbox_header_links_to_pending_duplicates(client, cast):
     first, second = person(cast.office_a), person(cast.office_a, "Musterman", "Erika")
     PersonMatch.objects.create(office=cast.office_a, person=first, candidate=second, score=0.8)

@@ -70,7 +70,7 @@ def test_lab_notification_creates_person_case_lab_result_event_and_audit(cast):
     lab = LabResult.objects.get(infection_case=case)
     assert lab.interpretation == LabResult.Interpretation.POSITIVE and lab.notification == notification
     assert Event.objects.get(infection_case=case).data["notification"] == notification.pk
-    event = AuditEvent.objects.get(action="notification.receive")
+    event = AuditEvent.objects.get(action="infection.notification.receive")
     assert event.object_id == str(notification.pk) and event.office == cast.office_a
     assert verify_chain() is None
     assert "Anna" not in orjson.dumps(notification.summary).decode()  # no names in the coded summary
@@ -184,7 +184,7 @@ def test_routing_forwards_to_the_responsible_platform_office(cast):
         cast.office_b,
         "9.99.0.02.",
     )
-    assert AuditEvent.objects.get(action="notification.receive").office == cast.office_b
+    assert AuditEvent.objects.get(action="infection.notification.receive").office == cast.office_b
 
 
 @pytest.mark.parametrize(
@@ -237,7 +237,7 @@ def test_staff_forward_a_notification_by_hand(cast):
     assert forwarding.reason == "Person moved to Beispielkreis"
     assert moved.responsible_code == "9.99.0.02." and moved.summary["routing"]["reason"] == "manual"
     assert Event.objects.filter(infection_case=old_case, code="notification.forwarded").exists()
-    assert AuditEvent.objects.filter(action="notification.forward", actor=cast.clerk_a).count() == 1
+    assert AuditEvent.objects.filter(action="infection.notification.forward", actor=cast.clerk_a).count() == 1
     assert verify_chain() is None
 
 
@@ -259,7 +259,7 @@ def test_bulk_ingestion_stores_a_batch_once(cast):
     assert [index for index, _ in result.refused] == [151]
     assert [n.pk for n in result.existing] == [result.created[3].pk, result.created[7].pk]
     assert Notification.objects.count() == 150
-    assert AuditEvent.objects.filter(action="notification.receive").count() == 150
+    assert AuditEvent.objects.filter(action="infection.notification.receive").count() == 150
     assert verify_chain() is None
     follow_ups = Notification.objects.filter(state=Notification.State.ASSIGNED).count()
     assert follow_ups > 0  # repeated persons joined their open case

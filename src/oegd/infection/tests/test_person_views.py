@@ -62,7 +62,7 @@ def test_pair_page_shows_both_records_and_agreement(client, cast, pair):
     assert "Hauptstraße 5" in text and "0123 456" in text
     assert "Same person: merge" in text and "Different persons" in text
     assert f'value="{pair.candidate_id}" checked' in text  # the older record is kept by default
-    assert AuditEvent.objects.filter(action="person.read", object_id=str(pair.person_id)).exists()
+    assert AuditEvent.objects.filter(action="infection.person.read", object_id=str(pair.person_id)).exists()
 
 
 def test_merge_via_post_then_undo_via_post(client, cast, pair):

@@ -16,7 +16,6 @@ from oegd.infection.persons import (
     merge_match,
     merge_persons,
     person_references,
-    queue_review,
     undo_merge,
 )
 
@@ -136,7 +135,7 @@ def test_merge_moves_every_reference_and_fills_empty_fields(cast):
     assert kept.email == "anna@example.org"
     assert merge.moved["infection.InfectionCase.person"] == sorted([rows["merged_case"].pk, rows["merged_case_2"].pk])
     assert set(merge.moved["_filled"]) == {"street", "postal_code", "place", "phone"}
-    events = AuditEvent.objects.filter(action="person.merged")
+    events = AuditEvent.objects.filter(action="infection.person.merged")
     assert {(event.object_type, event.object_id) for event in events} == {
         ("cases.person", str(kept.pk)), ("cases.person", str(merged.pk))
     }  # fmt: skip
@@ -154,7 +153,7 @@ def test_merge_and_undo_restore_every_reference_exactly(cast):
     assert snapshot(kept, merged) == before
     merge.refresh_from_db()
     assert merge.undone_at is not None and merge.undone_by == cast.clerk_a
-    assert AuditEvent.objects.filter(action="person.merge_undone").count() == 2
+    assert AuditEvent.objects.filter(action="infection.person.merge_undone").count() == 2
 
 
 def test_undo_keeps_fields_changed_after_the_merge(cast):
@@ -211,7 +210,7 @@ def test_contact_unique_clash_is_refused_with_nothing_changed(cast):
         merge_persons(actor=cast.clerk_a, kept=kept, merged=merged)
     assert snapshot(kept, merged) == state
     assert not PersonMerge.objects.exists()
-    assert not AuditEvent.objects.filter(action="person.merged").exists()
+    assert not AuditEvent.objects.filter(action="infection.person.merged").exists()
 
 
 def test_undo_is_refused_when_the_kept_record_was_merged_since(cast):
@@ -244,7 +243,7 @@ def test_deciding_twice_is_refused(cast):
     mark_distinct(actor=cast.clerk_a, match=match)
     match.refresh_from_db()
     assert match.status == PersonMatch.Status.DISTINCT
-    assert AuditEvent.objects.filter(action="person.marked_distinct").count() == 1
+    assert AuditEvent.objects.filter(action="infection.person.marked_distinct").count() == 1
     with pytest.raises(AlreadyDecided):
         mark_distinct(actor=cast.clerk_a, match=match)
     with pytest.raises(AlreadyDecided):
@@ -252,14 +251,6 @@ def test_deciding_twice_is_refused(cast):
     newer.refresh_from_db()
     assert newer.merged_into is None
     assert not PersonMerge.objects.exists()
-
-
-def test_queue_review_skips_known_pairs(cast):
-    older = person(cast.office_a)
-    newer = person(cast.office_a, "Ana")
-    assert len(queue_review(office=cast.office_a, person=newer, candidates=[(older, 0.7)])) == 1
-    assert queue_review(office=cast.office_a, person=older, candidates=[(newer, 0.7)]) == []
-    assert PersonMatch.objects.count() == 1
 
 
 def test_find_duplicates_writes_pending_pairs_once(cast):

@@ -98,7 +98,9 @@ def test_each_real_bundle_is_accepted_mapped_and_recognised_again(client, cast, 
         else:
             assert notification.disease in ("cvd", "hiv")
             assert "diagnosis" in notification.summary
-    assert AuditEvent.objects.filter(action="notification.receive", object_id=str(notification.pk)).count() == 1
+    assert (
+        AuditEvent.objects.filter(action="infection.notification.receive", object_id=str(notification.pk)).count() == 1
+    )
 
     before = _counts()
     again = _post(client, raw, demis)

@@ -46,7 +46,7 @@ def test_merge_puts_the_waiting_notification_on_the_kept_persons_case(cast, pair
     assert InfectionCase.objects.count() == 1
     assert LabResult.objects.filter(infection_case=first.infection_case).count() == 2
     assert first.infection_case.events.filter(code="notification.received", data__notification=second.pk).exists()
-    assert AuditEvent.objects.filter(action="notification.settle", object_id=str(second.pk)).exists()
+    assert AuditEvent.objects.filter(action="infection.notification.settle", object_id=str(second.pk)).exists()
 
 
 def test_different_persons_get_a_case_of_their_own(cast, pair):
