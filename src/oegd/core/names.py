@@ -27,15 +27,31 @@ _CYRILLIC = str.maketrans(
         "ю": "iu", "я": "ia",
     }
 )  # fmt: skip
-_NOT_LETTER = re.compile(r"[^a-z ]+")
-_SPACES = re.compile(r" +")
+_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+_NOT_WORD = re.compile(r"[\W_]+")
+_NOT_LETTER = re.compile(r"[^a-z]+")
+
+
+def fold_text(value: str) -> str:
+    """The form used to compare places and streets: case-folded, umlauts and ß spelled out (ä→ae,
+    ß→ss), other accents dropped, punctuation turned into single spaces.
+
+    >>> fold_text("  Frankfurt (Oder) ")
+    'frankfurt oder'
+    >>> fold_text("Groß-Gerau") == fold_text("GROSS GERAU")
+    True
+    """
+    text = unicodedata.normalize("NFC", value).casefold().translate(_UMLAUTS)
+    if not text.isascii():
+        text = "".join(char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char))
+    return " ".join(_NOT_WORD.sub(" ", text).split())
 
 
 def normalise_name(name: str) -> str:
-    """Lower-case ASCII letters and single spaces: "Müller-Lüdenscheidt" → "mueller luedenscheidt"."""
-    text = name.lower().translate(_SPECIAL).translate(_CYRILLIC)
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return _SPACES.sub(" ", _NOT_LETTER.sub(" ", text)).strip()
+    """Lower-case ASCII letters and single spaces: "Müller-Lüdenscheidt" → "mueller luedenscheidt";
+    letters without an ASCII form (ı, ł, ø, Cyrillic) are transliterated, digits dropped."""
+    text = fold_text(name.casefold().translate(_SPECIAL).translate(_CYRILLIC))
+    return " ".join(_NOT_LETTER.sub(" ", text.encode("ascii", "ignore").decode("ascii")).split())
 
 
 def _koelner_digit(previous: str, char: str, following: str) -> str:

@@ -18,12 +18,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from oegd.core.audit import SystemActor
 from oegd.core.models import ApiClient, CitizenProfile, Department, Membership, Office, Role, User
+from oegd.core.names import fold_text
 from oegd.core.services import create_api_client
 from oegd.demo.appointments import load_appointments
 from oegd.demo.casework import load_casework
 from oegd.demo.messaging import load_messaging
 from oegd.directory.models import HealthAuthority, Institution, ResponsibilityEntry
-from oegd.directory.rki_plz import normalize_text
 from oegd.forms.models import FormDefinition, FormVersion, Service, ServiceOffer
 
 DEMO_PASSWORD = "demo-Musterland-2026"  # noqa: S105 - printed on purpose, demo only
@@ -152,7 +152,7 @@ def load_demo() -> DemoTokens:
         ):
             for value in values:
                 ResponsibilityEntry.objects.get_or_create(
-                    authority=authority, kind=kind, value=value, defaults={"normalized": normalize_text(value)}
+                    authority=authority, kind=kind, value=value, defaults={"normalized": fold_text(value)}
                 )
 
     for person in USERS:

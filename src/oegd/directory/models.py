@@ -44,7 +44,7 @@ class ResponsibilityEntry(models.Model):
     authority = models.ForeignKey(HealthAuthority, on_delete=models.CASCADE, related_name="entries", db_index=False)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     value = models.CharField(max_length=200)
-    normalized = models.CharField(max_length=200)  # normalize_text(value): the form routing compares
+    normalized = models.CharField(max_length=200)  # fold_text(value): the form routing compares
 
     class Meta:
         constraints = [

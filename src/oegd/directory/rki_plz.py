@@ -16,7 +16,6 @@ Only the release-2.8.0 file still carries postal codes; newer DEMIS releases shi
 from __future__ import annotations
 
 import re
-import unicodedata
 import xml.etree.ElementTree as ET  # noqa: S405 - operator-supplied file; see parse_transmitting_sites
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,8 +28,6 @@ _SITE_TAG = f"{{{NAMESPACE}}}TransmittingSite"
 _SEARCH_TEXT_TAG = f"{{{NAMESPACE}}}SearchText"
 
 _POSTAL_CODE = re.compile(r"\d{5}")
-_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
-_NOT_WORD = re.compile(r"[\W_]+")
 
 
 class RkiPlzFileInvalid(ValueError):
@@ -57,21 +54,6 @@ class TransmittingSite:
 def is_postal_code(value: str) -> bool:
     """True for a German postal code: exactly five digits."""
     return _POSTAL_CODE.fullmatch(value) is not None
-
-
-def normalize_text(value: str) -> str:
-    """The form used to compare places: case-folded, umlauts and ß spelled out (ä→ae, ß→ss),
-    other accents dropped, punctuation turned into single spaces.
-
-    >>> normalize_text("  Frankfurt (Oder) ")
-    'frankfurt oder'
-    >>> normalize_text("Groß-Gerau") == normalize_text("GROSS GERAU")
-    True
-    """
-    text = unicodedata.normalize("NFC", value).casefold().translate(_UMLAUTS)
-    if not text.isascii():
-        text = "".join(char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char))
-    return " ".join(_NOT_WORD.sub(" ", text).split())
 
 
 def _attribute(element: ET.Element, name: str) -> str:

@@ -11,9 +11,10 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from oegd.core.models import Office
+from oegd.core.names import fold_text
 from oegd.core.services import DomainError
 from oegd.directory.models import HealthAuthority, ResponsibilityEntry
-from oegd.directory.rki_plz import is_postal_code, normalize_text
+from oegd.directory.rki_plz import is_postal_code
 
 
 class PostalCodeInvalid(DomainError):
@@ -86,7 +87,7 @@ def route_by_postal_code(*, postal_code: str, place: str = "") -> Responsibility
     if len(authorities) == 1:
         return Responsibility(postal_code, place, candidates, authorities[0], needs_place=False)
 
-    wanted = normalize_text(place)
+    wanted = fold_text(place)
     matching: set[int] = set()
     if wanted:
         matching.update(
@@ -94,7 +95,7 @@ def route_by_postal_code(*, postal_code: str, place: str = "") -> Responsibility
                 authority__in=authorities, kind=ResponsibilityEntry.Kind.PLACE, normalized=wanted
             ).values_list("authority_id", flat=True)
         )
-        matching.update(authority.pk for authority in authorities if normalize_text(authority.place) == wanted)
+        matching.update(authority.pk for authority in authorities if fold_text(authority.place) == wanted)
     if len(matching) == 1:
         chosen = next(authority for authority in authorities if authority.pk in matching)
         return Responsibility(postal_code, place, candidates, chosen, needs_place=False)
@@ -120,7 +121,7 @@ def search_authorities(query: str, *, limit: int = 50) -> QuerySet[HealthAuthori
             | Q(place__icontains=query)
             | Q(code__startswith=query)
         )
-        normalized = normalize_text(query)
+        normalized = fold_text(query)
         if normalized:
             condition |= Q(
                 pk__in=ResponsibilityEntry.objects.filter(

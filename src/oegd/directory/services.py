@@ -11,9 +11,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from oegd.core import audit
+from oegd.core.names import fold_text
 from oegd.core.services import DomainError
 from oegd.directory.models import HealthAuthority, ResponsibilityEntry
-from oegd.directory.rki_plz import RkiPlzFileInvalid, TransmittingSite, normalize_text, parse_transmitting_sites
+from oegd.directory.rki_plz import RkiPlzFileInvalid, TransmittingSite, parse_transmitting_sites
 
 _AUTHORITY_FIELDS = ["name", "department", "street", "postal_code", "place", "phone", "fax", "email"]
 _BATCH_SIZE = 5000
@@ -51,7 +52,7 @@ def _authority_values(site: TransmittingSite) -> dict[str, str]:
 
 def _entries_of(site: TransmittingSite) -> set[tuple[str, str, str]]:
     entries = {(ResponsibilityEntry.Kind.POSTAL_CODE.value, code, code) for code in site.postal_codes}
-    entries.update((ResponsibilityEntry.Kind.PLACE.value, place, normalize_text(place)) for place in site.places)
+    entries.update((ResponsibilityEntry.Kind.PLACE.value, place, fold_text(place)) for place in site.places)
     return entries
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -25,7 +24,7 @@ from pathlib import Path
 
 from oegd.cases.models import Person
 from oegd.core.models import Office
-from oegd.core.names import koelner_phonetik, normalise_name
+from oegd.core.names import fold_text, koelner_phonetik, normalise_name
 
 # Thresholds on the match probability (0–1).
 AUTO_LINK = 0.95  # at or above: the same person, reuse the record
@@ -191,17 +190,8 @@ _STREET_SUFFIX = re.compile(r"(str)(asse|\.)?\b")
 @lru_cache(maxsize=100_000)
 def normalise_street(value: str) -> str:
     """Lower-case ASCII street, "straße"/"strasse"/"str." alike: "Hauptstraße 5a" → "hauptstr 5 a"."""
-    text = (value or "").lower().replace("ß", "ss")
-    if not text.isascii():
-        text = _ascii(text)
-    text = _STREET_SUFFIX.sub("str", text.replace("str.", "str "))
-    return " ".join(_STREET_PARTS.findall(text))
-
-
-def _ascii(text: str) -> str:
-    """German spellings of umlauts, then the remaining accents dropped (digits kept)."""
-    text = text.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = fold_text(value or "")
+    return " ".join(_STREET_PARTS.findall(_STREET_SUFFIX.sub("str", text)))
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ import pytest
 from django.conf import settings
 
 from oegd.core.audit import SystemActor
+from oegd.core.names import fold_text
 from oegd.directory.models import HealthAuthority, ResponsibilityEntry
-from oegd.directory.rki_plz import normalize_text
 from oegd.directory.selectors import route_by_postal_code
 from oegd.directory.services import import_rki_plz
 
@@ -40,7 +40,7 @@ def _index() -> tuple[dict[str, set[int]], dict[int, set[str]]]:
         else:
             places[authority_id].add(normalized)
     for authority_id, place in HealthAuthority.objects.values_list("id", "place"):
-        places[authority_id].add(normalize_text(place))
+        places[authority_id].add(fold_text(place))
     return served_by, places
 
 
