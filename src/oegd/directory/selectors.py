@@ -5,6 +5,7 @@ The directory is public information (no personal data), so these reads are not a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -73,33 +74,62 @@ def route_by_postal_code(*, postal_code: str, place: str = "") -> Responsibility
     of the places or districts listed for exactly one of them (or that one's seat). Otherwise
     ``needs_place`` is set and the candidates are returned for the person to choose.
     """
-    postal_code = clean_postal_code(postal_code)
-    authorities = list(
-        HealthAuthority.objects.filter(
-            entries__kind=ResponsibilityEntry.Kind.POSTAL_CODE, entries__normalized=postal_code
-        ).order_by("name", "code")
-    )
-    if not authorities:
-        raise PostalCodeUnknown(_("We do not know the postal code %(postal_code)s.") % {"postal_code": postal_code})
-    offices = platform_offices_by_code([authority.code for authority in authorities])
-    candidates = tuple(Candidate(authority, offices.get(authority.code)) for authority in authorities)
-    place = " ".join(place.split())
-    if len(authorities) == 1:
-        return Responsibility(postal_code, place, candidates, authorities[0], needs_place=False)
+    answer = route_by_postal_codes([(postal_code, place)])[(postal_code, place)]
+    if isinstance(answer, DomainError):
+        raise answer
+    return answer
 
-    wanted = fold_text(place)
-    matching: set[int] = set()
-    if wanted:
-        matching.update(
-            ResponsibilityEntry.objects.filter(
-                authority__in=authorities, kind=ResponsibilityEntry.Kind.PLACE, normalized=wanted
-            ).values_list("authority_id", flat=True)
+
+def route_by_postal_codes(
+    requests: Iterable[tuple[str, str]],
+) -> dict[tuple[str, str], Responsibility | PostalCodeInvalid | PostalCodeUnknown]:
+    """``route_by_postal_code`` for many (postal code, place) pairs at once, in three queries (DEMIS
+    batches): per pair the answer, or the refusal it would raise."""
+    answers: dict[tuple[str, str], Responsibility | PostalCodeInvalid | PostalCodeUnknown] = {}
+    cleaned: dict[tuple[str, str], str] = {}
+    for postal_code, place in dict.fromkeys(requests):
+        try:
+            cleaned[(postal_code, place)] = clean_postal_code(postal_code)
+        except PostalCodeInvalid as refusal:
+            answers[(postal_code, place)] = refusal
+    by_code: dict[str, list[HealthAuthority]] = {}
+    codes = set(cleaned.values())
+    entries = (
+        ResponsibilityEntry.objects.filter(kind=ResponsibilityEntry.Kind.POSTAL_CODE, normalized__in=codes)
+        .select_related("authority")
+        .order_by("authority__name", "authority__code")
+    )
+    for entry in entries if cleaned else []:
+        by_code.setdefault(entry.normalized, []).append(entry.authority)
+    offices = platform_offices_by_code(sorted({a.code for authorities in by_code.values() for a in authorities}))
+    # Shared postal codes: which of their authorities list the place asked for.
+    shared = {a.pk for authorities in by_code.values() if len(authorities) > 1 for a in authorities}
+    wanted_places = {fold_text(place) for (_code, place) in cleaned} - {""}
+    listed: dict[str, set[int]] = {}
+    if shared and wanted_places:
+        for authority_id, normalized in ResponsibilityEntry.objects.filter(
+            authority_id__in=shared, kind=ResponsibilityEntry.Kind.PLACE, normalized__in=wanted_places
+        ).values_list("authority_id", "normalized"):
+            listed.setdefault(normalized, set()).add(authority_id)
+    for (raw_code, raw_place), postal_code in cleaned.items():
+        authorities = by_code.get(postal_code, [])
+        if not authorities:
+            answers[(raw_code, raw_place)] = PostalCodeUnknown(
+                _("We do not know the postal code %(postal_code)s.") % {"postal_code": postal_code}
+            )
+            continue
+        candidates = tuple(Candidate(authority, offices.get(authority.code)) for authority in authorities)
+        place = " ".join(raw_place.split())
+        chosen: HealthAuthority | None = authorities[0] if len(authorities) == 1 else None
+        if chosen is None and (wanted := fold_text(place)):
+            ids = {authority.pk for authority in authorities}
+            matching = (listed.get(wanted, set()) & ids) | {a.pk for a in authorities if fold_text(a.place) == wanted}
+            if len(matching) == 1:
+                chosen = next(authority for authority in authorities if authority.pk in matching)
+        answers[(raw_code, raw_place)] = Responsibility(
+            postal_code, place, candidates, chosen, needs_place=chosen is None
         )
-        matching.update(authority.pk for authority in authorities if fold_text(authority.place) == wanted)
-    if len(matching) == 1:
-        chosen = next(authority for authority in authorities if authority.pk in matching)
-        return Responsibility(postal_code, place, candidates, chosen, needs_place=False)
-    return Responsibility(postal_code, place, candidates, None, needs_place=True)
+    return answers
 
 
 def search_authorities(query: str, *, limit: int = 50) -> QuerySet[HealthAuthority]:

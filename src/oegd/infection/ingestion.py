@@ -153,27 +153,32 @@ def _stored(bundle_identifier: str) -> Notification | None:
 # --- routing (§ 11) -----------------------------------------------------------------------------
 
 
-def route_notification(*, receiving_office: Office, postal_code: str, place: str = "") -> Route:
-    """The office a notification belongs to, by the notified person's residence."""
-    from oegd.directory.selectors import PostalCodeInvalid, PostalCodeUnknown, route_by_postal_code
+def route_notifications(
+    *, receiving_office: Office, residences: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], Route]:
+    """The office each notification belongs to, by the notified person's residence (postal code,
+    place); all residences of a batch in three queries."""
+    from oegd.directory.selectors import PostalCodeInvalid, PostalCodeUnknown, route_by_postal_codes
 
-    if not postal_code:
-        return Route(receiving_office, "kept", "postal_code_missing")
-    try:
-        responsibility = route_by_postal_code(postal_code=postal_code, place=place)
-    except PostalCodeInvalid:
-        return Route(receiving_office, "kept", "postal_code_missing")  # §7.3: only 3 digits are sent
-    except PostalCodeUnknown:
-        return Route(receiving_office, "kept", "postal_code_unknown")
-    candidate = responsibility.responsible
-    if candidate is None:
-        return Route(receiving_office, "kept", "ambiguous")
-    code, name = candidate.authority.code, candidate.authority.name[:200]
-    if candidate.office is None:
-        return Route(receiving_office, "kept", "not_on_platform", code, name)
-    if candidate.office.pk == receiving_office.pk:
-        return Route(receiving_office, "responsible", "residence", code, name)
-    return Route(candidate.office, "forwarded", "residence", code, name)
+    answers = route_by_postal_codes([(code, place) for code, place in residences if code])
+    routes: dict[tuple[str, str], Route] = {}
+    for key in residences:
+        answer = answers.get(key)
+        if answer is None or isinstance(answer, PostalCodeInvalid):  # none, or §7.3: only 3 digits are sent
+            routes[key] = Route(receiving_office, "kept", "postal_code_missing")
+        elif isinstance(answer, PostalCodeUnknown):
+            routes[key] = Route(receiving_office, "kept", "postal_code_unknown")
+        elif (candidate := answer.responsible) is None:
+            routes[key] = Route(receiving_office, "kept", "ambiguous")
+        else:
+            code, name = candidate.authority.code, candidate.authority.name[:200]
+            if candidate.office is None:
+                routes[key] = Route(receiving_office, "kept", "not_on_platform", code, name)
+            elif candidate.office.pk == receiving_office.pk:
+                routes[key] = Route(receiving_office, "responsible", "residence", code, name)
+            else:
+                routes[key] = Route(candidate.office, "forwarded", "residence", code, name)
+    return routes
 
 
 # --- storing -------------------------------------------------------------------------------------
@@ -338,20 +343,14 @@ def _store(
 
     if not items:
         return []
-    routes: dict[tuple[str, str], Route] = {}
     plans: list[_Plan] = []
-    for parsed in items:
-        if existing is not None:
-            route = Route(existing.office, "forwarded", "manual", existing.office.rki_code, existing.office.name[:200])
-        else:
-            residence = parsed.person.residence
-            key = (residence.postal_code, residence.place)
-            if key not in routes:
-                routes[key] = route_notification(
-                    receiving_office=receiving_office, postal_code=residence.postal_code, place=residence.place
-                )
-            route = routes[key]
-        plans.append(_Plan(parsed, route))
+    if existing is not None:
+        manual = Route(existing.office, "forwarded", "manual", existing.office.rki_code, existing.office.name[:200])
+        plans = [_Plan(parsed, manual) for parsed in items]
+    else:
+        residences = [(p.person.residence.postal_code, p.person.residence.place) for p in items]
+        routes = route_notifications(receiving_office=receiving_office, residences=list(dict.fromkeys(residences)))
+        plans = [_Plan(parsed, routes[key]) for parsed, key in zip(items, residences, strict=True)]
 
     # Persons: one matching call per office for the distinct persons of the batch.
     new_persons: list[Person] = []

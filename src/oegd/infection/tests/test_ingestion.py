@@ -210,6 +210,21 @@ def test_routing_keeps_what_it_cannot_forward(cast, setup, reason, code):
     assert Forwarding.objects.count() == 0
 
 
+def test_a_batch_is_routed_in_three_queries_however_many_postal_codes(cast, django_assert_max_num_queries):
+    from oegd.infection.ingestion import route_notifications
+
+    codes = [f"{10000 + number}" for number in range(40)]
+    _authority("9.99.0.02.", "Gesundheitsamt Beispielkreis", codes[:20], office=cast.office_b)
+    _authority("9.99.0.09.", "Gesundheitsamt Anderswo", codes[20:30])
+    residences = [(code, "Musterstadt") for code in codes] + [("", ""), ("123", "")]
+    with django_assert_max_num_queries(3):
+        routes = route_notifications(receiving_office=cast.office_a, residences=residences)
+    assert {routes[(code, "Musterstadt")].office for code in codes[:20]} == {cast.office_b}
+    assert {routes[(code, "Musterstadt")].reason for code in codes[20:30]} == {"not_on_platform"}
+    assert {routes[(code, "Musterstadt")].reason for code in codes[30:]} == {"postal_code_unknown"}
+    assert routes[("", "")].reason == routes[("123", "")].reason == "postal_code_missing"
+
+
 def test_responsible_receiving_office_keeps_it(cast):
     _authority("9.99.0.01.", "Gesundheitsamt Musterstadt", ["12345"], office=cast.office_a)
     notification = ingest_demis_bundle(receiving_office=cast.office_a, raw=_lab()).notification
