@@ -6,11 +6,11 @@ case also writes a line of its timeline (``Event``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -63,6 +63,18 @@ class NotificationAlreadyHandled(DomainError):
 def new_case_reference() -> str:
     """A fresh case reference, e.g. ``IF-7QM2-K4XD`` (Crockford base 32, 40 random bits)."""
     return f"{REFERENCE_PREFIX}-{group_code(random_code(8))}"
+
+
+def create_with_reference[M: models.Model](model: type[M], make_reference: Callable[[], str], **fields: Any) -> M:
+    """Create a row under a fresh random reference (case, outbreak); a collision, astronomically
+    rare with 40 random bits, is retried."""
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return model._default_manager.create(reference=make_reference(), **fields)
+        except IntegrityError:
+            continue
+    raise DomainError(_("The record could not be created. Please try again."))
 
 
 def add_event(
@@ -185,28 +197,20 @@ def open_case_from_notification(*, actor: Any, notification: Notification) -> In
             raise NotificationAlreadyHandled(_("The notification was forwarded to another office."))
         summary = notification.summary or {}
         sex = str(summary.get("sex") or "")
-        case = None
-        for _attempt in range(5):  # a reference collision is astronomically rare; retry anyway
-            try:
-                with transaction.atomic():
-                    case = InfectionCase.objects.create(
-                        office=notification.office,
-                        reference=new_case_reference(),
-                        person=notification.person,
-                        disease=notification.disease,
-                        pathogen=notification.pathogen,
-                        non_nominal=notification.kind in NON_NOMINAL_KINDS,
-                        sex=sex if sex in Sex.values else Sex.UNKNOWN,
-                        birth_month=str(summary.get("birth_month", ""))[:7],
-                        postal_code=notification.residence_postal_code,
-                        notified_at=notification.notified_at,
-                        assignee=actor if isinstance(actor, User) else None,
-                    )
-                break
-            except IntegrityError:
-                continue
-        if case is None:
-            raise DomainError(_("The case could not be opened. Please try again."))
+        case = create_with_reference(
+            InfectionCase,
+            new_case_reference,
+            office=notification.office,
+            person=notification.person,
+            disease=notification.disease,
+            pathogen=notification.pathogen,
+            non_nominal=notification.kind in NON_NOMINAL_KINDS,
+            sex=sex if sex in Sex.values else Sex.UNKNOWN,
+            birth_month=str(summary.get("birth_month", ""))[:7],
+            postal_code=notification.residence_postal_code,
+            notified_at=notification.notified_at,
+            assignee=actor if isinstance(actor, User) else None,
+        )
         add_event(actor=actor, code="case.opened", infection_case=case, data={"notification": notification.pk})
         _attach(actor=actor, notification=notification, case=case, code="notification.linked")
         audit.record(actor, "infection.case.open", case, office=case.office, purpose=notification.bundle_identifier)

@@ -24,7 +24,7 @@ from oegd.core.models import Office, User
 from oegd.core.services import DomainError
 from oegd.infection import catalogue, letters
 from oegd.infection.models import Contact, Event, FollowUpCall, InfectionCase, Measure, Outbreak, Sex
-from oegd.infection.services import add_event, new_case_reference
+from oegd.infection.services import add_event, create_with_reference, new_case_reference
 
 logger = logging.getLogger(__name__)
 
@@ -252,24 +252,19 @@ def _open_case_for_contact(*, actor: Any, contact: Contact) -> InfectionCase:
     retried like ``services.open_case_from_notification`` does."""
     index_case = contact.index_case
     person = contact.person
-    for _attempt in range(5):  # a reference collision is astronomically rare; retry anyway
-        try:
-            with transaction.atomic():
-                return InfectionCase.objects.create(
-                    office_id=contact.office_id,
-                    reference=new_case_reference(),
-                    person=person,
-                    disease=index_case.disease,
-                    pathogen=index_case.pathogen,
-                    sex=person.sex if person.sex in Sex.values else Sex.UNKNOWN,
-                    birth_month=person.birth_date.strftime("%Y-%m") if person.birth_date else "",
-                    postal_code=person.postal_code,
-                    assignee=index_case.assignee or _user(actor),
-                    team=index_case.team,
-                )
-        except IntegrityError:
-            continue
-    raise TracingError(_("The case could not be opened. Please try again."))
+    return create_with_reference(
+        InfectionCase,
+        new_case_reference,
+        office_id=contact.office_id,
+        person=person,
+        disease=index_case.disease,
+        pathogen=index_case.pathogen,
+        sex=person.sex if person.sex in Sex.values else Sex.UNKNOWN,
+        birth_month=person.birth_date.strftime("%Y-%m") if person.birth_date else "",
+        postal_code=person.postal_code,
+        assignee=index_case.assignee or _user(actor),
+        team=index_case.team,
+    )
 
 
 def contact_became_case(*, actor: Any, contact: Contact, infection_case: InfectionCase | None = None) -> InfectionCase:
@@ -395,24 +390,16 @@ def create_outbreak(
         raise TracingError(_("Unknown setting of the exposure."))
     disease = entry.key
     with transaction.atomic():
-        outbreak = None
-        for _attempt in range(5):
-            try:
-                with transaction.atomic():
-                    outbreak = Outbreak.objects.create(
-                        office=office,
-                        reference=new_outbreak_reference(),
-                        name=name[:200],
-                        disease=disease,
-                        setting=setting,
-                        description=description,
-                        created_by=_user(actor),
-                    )
-                break
-            except IntegrityError:
-                continue
-        if outbreak is None:
-            raise TracingError(_("The outbreak could not be created. Please try again."))
+        outbreak = create_with_reference(
+            Outbreak,
+            new_outbreak_reference,
+            office=office,
+            name=name[:200],
+            disease=disease,
+            setting=setting,
+            description=description,
+            created_by=_user(actor),
+        )
         add_event(actor=actor, code="outbreak.opened", outbreak=outbreak, data={"disease": disease, "setting": setting})
         audit.record(actor, "infection.outbreak.create", outbreak, office=office, purpose=outbreak.reference)
     return outbreak
