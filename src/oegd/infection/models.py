@@ -169,6 +169,30 @@ class Notification(models.Model):
         return self.bundle_identifier
 
 
+class RefusedBundle(models.Model):
+    """A bundle the pull client fetched but could not accept, kept so that nothing is lost silently:
+    staff see it (with the reason) and the sender can be asked to correct it."""
+
+    office = models.ForeignKey(Office, on_delete=models.PROTECT, related_name="+")  # the receiving office
+    source = models.CharField(max_length=200)  # the storage it came from
+    bundle_identifier = models.CharField(max_length=200, blank=True)
+    bundle_sha256 = models.CharField(max_length=64)
+    bundle = EncryptedTextField()
+    reason_code = models.CharField(max_length=50)
+    reason = models.TextField()
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["office", "bundle_sha256"], name="refused_bundle_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.bundle_identifier or self.bundle_sha256[:12]
+
+
 class Forwarding(models.Model):
     """The record of a notification handed to the responsible office (Weiterleitung, § 11 IfSG)."""
 

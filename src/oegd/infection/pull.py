@@ -14,6 +14,7 @@ next run, which the bundle identifiers make harmless: nothing is lost, nothing d
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -24,11 +25,13 @@ from urllib.parse import urlencode
 
 import orjson
 from django.db import transaction
+from django.utils import timezone
 
 from oegd.core.audit import SystemActor
 from oegd.core.models import Office
+from oegd.infection.demis import NotificationRefused
 from oegd.infection.ingestion import ingest_demis_bundles
-from oegd.infection.models import Notification, PullCheckpoint
+from oegd.infection.models import Notification, PullCheckpoint, RefusedBundle
 
 logger = logging.getLogger(__name__)
 ACTOR = SystemActor("demis-pull")
@@ -168,6 +171,7 @@ def _store_page(page: dict[str, Any], *, checkpoint: PullCheckpoint, office: Off
         report.refused += len(result.refused)
         for index, refusal in result.refused:
             logger.warning("DEMIS pull: bundle %d of a page refused: %s", index, refusal.code)
+            keep_refused(office=office, source=checkpoint.source, raw=raws[index], refusal=refusal)
     # Only now, with the page stored, does the checkpoint move.
     if latest is not None and latest_text != checkpoint.last_updated:
         identifiers = [identifier for stamp, identifier in stamps if stamp == latest]
@@ -179,6 +183,27 @@ def _store_page(page: dict[str, Any], *, checkpoint: PullCheckpoint, office: Off
         checkpoint.last_updated = latest_text
         checkpoint.last_identifiers = sorted(set(identifiers))
         checkpoint.save(update_fields=["last_updated", "last_identifiers", "updated_at"])
+
+
+def keep_refused(*, office: Office, source: str, raw: bytes, refusal: NotificationRefused) -> RefusedBundle:
+    """Keep a fetched bundle that was refused (the checkpoint moves past it), once per content."""
+    resource = orjson.loads(raw)
+    identifier = resource.get("identifier") if isinstance(resource, dict) else None
+    refused, created = RefusedBundle.objects.get_or_create(
+        office=office,
+        bundle_sha256=hashlib.sha256(raw).hexdigest(),
+        defaults={
+            "source": source[:200],
+            "bundle_identifier": str(identifier.get("value", ""))[:200] if isinstance(identifier, dict) else "",
+            "bundle": raw.decode(),
+            "reason_code": refusal.code[:50],
+            "reason": refusal.message,
+        },
+    )
+    if not created:
+        refused.last_seen_at = timezone.now()
+        refused.save(update_fields=["last_seen_at"])
+    return refused
 
 
 def pull_configured_source() -> PullReport | None:

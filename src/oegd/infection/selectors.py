@@ -27,6 +27,7 @@ from oegd.infection.models import (
     LabResult,
     Notification,
     PersonMatch,
+    RefusedBundle,
     SavedView,
 )
 
@@ -123,6 +124,11 @@ def get_notification_for_user(*, user: User, office: Office, pk: int, audited: b
     if audited:
         audit.record(user, "infection.notification.read", notification, office=office)
     return notification
+
+
+def refused_bundles(*, office: Office) -> QuerySet[RefusedBundle]:
+    """Fetched bundles the office's pull client refused, latest first (without the bundle itself)."""
+    return RefusedBundle.objects.filter(office=office).defer("bundle").order_by("-last_seen_at")
 
 
 def notifications_of_office(*, office: Office, ids: list[int]) -> QuerySet[Notification]:

@@ -9,6 +9,7 @@ app_name = "infection"
 urlpatterns: list = [
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/assign/", views.assign_notifications, name="inbox_assign"),
+    path("inbox/refused/", views.refused_bundles, name="refused"),
     path("notifications/<int:pk>/", views.notification_detail, name="notification"),
     path("notifications/<int:pk>/assign/", views.notification_assign, name="notification_assign"),
     path("notifications/<int:pk>/link/", views.notification_link, name="notification_link"),

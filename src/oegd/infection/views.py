@@ -110,6 +110,7 @@ def _inbox_page(request: HttpRequest, *, error: str = "", status: int = 200) -> 
             "matches": matches,
             "matches_more": matches_more,
             "review_url": reverse("infection_persons:review"),
+            "refused": selectors.refused_bundles(office=office).count(),
             "can_edit": has_permission(request.user, office, "infection.edit"),
         },
         status=status,
@@ -151,6 +152,13 @@ def assign_notifications(request: HttpRequest) -> HttpResponse:
 
 
 # --- one notification -----------------------------------------------------------------------------
+
+
+@staff_required("infection.view")
+def refused_bundles(request: HttpRequest) -> HttpResponse:
+    """Bundles the pull client could not accept, with the reason (the bundles stay encrypted)."""
+    rows = selectors.refused_bundles(office=request.office)[:200]
+    return render(request, "infection/refused.html", {"refused": rows})
 
 
 @staff_required("infection.view")

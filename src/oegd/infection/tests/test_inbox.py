@@ -378,3 +378,27 @@ def test_an_ingested_notification_shows_its_mapped_content(client, cast):
     assert "NotificationBundleLaboratory" in text  # the decrypted bundle, for the physician
     inbox = client.get(reverse("infection:inbox"), **EN)
     assert item in inbox.context["notifications"]
+
+
+def test_refused_pull_bundles_are_listed_for_staff_of_the_office(client, cast):
+    from oegd.infection.models import RefusedBundle
+
+    RefusedBundle.objects.create(
+        office=cast.office_a,
+        source="https://demis.example/fhir",
+        bundle_identifier="urn:uuid:kaputt-1",
+        bundle_sha256="a" * 64,
+        bundle="{}",
+        reason_code="value",
+        reason="A notification bundle must be of type 'document'.",
+    )
+    RefusedBundle.objects.create(
+        office=cast.office_b, source="x", bundle_sha256="b" * 64, bundle="{}", reason_code="value", reason="other"
+    )
+    login_staff(client, cast.clerk_a, cast.office_a)
+    inbox = client.get(reverse("infection:inbox"), **EN).content.decode()
+    assert "1 fetched bundle could not be accepted" in inbox
+    page = client.get(reverse("infection:refused"), **EN)
+    text = page.content.decode()
+    assert page.status_code == 200 and "urn:uuid:kaputt-1" in text and "type &#x27;document&#x27;" in text
+    assert "other" not in text.split("<table", 1)[1]

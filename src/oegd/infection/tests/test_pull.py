@@ -167,6 +167,15 @@ def test_refused_bundles_in_a_page_do_not_stop_the_pull(cast):
     bundles[3]["type"] = "collection"
     report = pull_notifications(source_url=SOURCE, office=cast.office_a, session=FakeStorage(bundles), page_size=5)
     assert report.created == 7 and report.refused == 1
+    # The checkpoint moved past it, so it is kept (encrypted) with the reason, once however often it is read.
+    from oegd.infection.models import RefusedBundle
+
+    refused = RefusedBundle.objects.get()
+    assert refused.bundle_identifier == bundles[3]["identifier"]["value"] and "document" in refused.reason
+    assert refused.office == cast.office_a and refused.source == SOURCE
+    PullCheckpoint.objects.all().delete()  # read the storage from the start again
+    pull_notifications(source_url=SOURCE, office=cast.office_a, session=FakeStorage(bundles), page_size=5)
+    assert RefusedBundle.objects.count() == 1 and Notification.objects.count() == 7
 
 
 def test_pull_demis_command(cast, monkeypatch):
